@@ -1,0 +1,1 @@
+"""Development tools: Azurite, dev keys and tokens. Never deployed (.funcignore)."""

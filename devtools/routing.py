@@ -1,0 +1,64 @@
+"""Find an HTTP function by method and path from the functions' own binding
+metadata, the way the Functions host does."""
+
+import re
+from urllib.parse import unquote
+from dataclasses import dataclass
+from typing import Any
+
+import azure.functions as func
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    methods: frozenset[str]
+    template: str
+    pattern: re.Pattern[str]
+    function: Any
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if method.upper() not in self.methods:
+            return None
+        found = self.pattern.fullmatch(path.strip("/"))
+        return {k: unquote(v) for k, v in found.groupdict().items()} if found else None
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts = []
+    for piece in re.split(r"(\{[^}]+\})", template.strip("/")):
+        if piece.startswith("{"):
+            name = piece[1:-1].split(":")[0].rstrip("?")
+            parts.append(f"(?P<{name}>[^/]+)")
+        else:
+            parts.append(re.escape(piece))
+    return re.compile("".join(parts))
+
+
+def http_routes(app: func.FunctionApp) -> list[Route]:
+    """Call once per app object: get_functions() may be called only once."""
+    routes = []
+    for function in app.get_functions():
+        trigger = function.get_trigger()
+        if trigger is None or trigger.get_binding_name() != "httpTrigger":
+            continue
+        template = getattr(trigger, "route", None) or function.get_function_name()
+        methods = frozenset(str(getattr(m, "value", m)).upper() for m in trigger.methods or [])
+        routes.append(
+            Route(
+                name=function.get_function_name(),
+                methods=methods,
+                template=template,
+                pattern=_pattern(template),
+                function=function.get_user_function(),
+            )
+        )
+    return routes
+
+
+def find_route(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    for route in routes:
+        params = route.match(method, path)
+        if params is not None:
+            return route, params
+    return None

@@ -1,0 +1,13 @@
+"""The Functions host indexes this app. Importing it must stay cheap and must never
+touch settings or storage: a failed import hides every function."""
+
+import azure.functions as func
+
+from link_function import bp as link_bp
+from org_users_function import bp as org_users_bp
+from unlink_function import bp as unlink_bp
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+for blueprint in (link_bp, unlink_bp, org_users_bp):
+    app.register_functions(blueprint)

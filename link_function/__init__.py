@@ -1,0 +1,26 @@
+"""POST /api/me/links and GET /api/me: a person links their own learner account
+and reads their profile. Heavy modules load on first call, not at import."""
+
+import azure.functions as func
+
+bp = func.Blueprint()
+
+
+@bp.route(route="me/links", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+def link_learner(req: func.HttpRequest) -> func.HttpResponse:
+    from shared import linking
+    from shared.http import handle, json_response
+
+    def act(rt, caller):  # type: ignore[no-untyped-def]
+        result = linking.link(rt.linking, caller, req.get_body())
+        return json_response(result.association, 201 if result.created else 200)
+
+    return handle(req, act)
+
+
+@bp.route(route="me", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def my_profile(req: func.HttpRequest) -> func.HttpResponse:
+    from shared import linking
+    from shared.http import handle, json_response
+
+    return handle(req, lambda rt, caller: json_response(linking.profile(rt.linking, caller)))

@@ -1,0 +1,1 @@
+"""Code shared by the function packages: rules, models, settings and storage."""

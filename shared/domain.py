@@ -1,0 +1,159 @@
+"""What the service stores about people and learners, independent of storage."""
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.models import (
+    PROGRAMS,
+    Association,
+    EndReason,
+    Instant,
+    LinkedPrograms,
+    OrgUser,
+    Program,
+    UserStatus,
+    UserSummary,
+)
+
+CLAIM_LEASE = timedelta(seconds=60)
+"""How long a partner user's claim on a learner may wait for the learner's side to
+commit before a reader may treat it as left behind by a crashed request."""
+
+
+class AssociationRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    association_id: str
+    program: Program
+    learner_id: str
+    tenant_id: str
+    user_email: str
+    started_at: Instant
+    ended_at: Instant | None = None
+    end_reason: EndReason | None = None
+    jti: str
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None
+
+    def ended(self, at: datetime, reason: EndReason) -> "AssociationRecord":
+        return self.model_copy(update={"ended_at": at, "end_reason": reason})
+
+    def belongs_to(self, tenant_id: str, email: str) -> bool:
+        return self.tenant_id == tenant_id and self.user_email == email
+
+    def to_wire(self) -> Association:
+        return Association(
+            program=self.program,
+            learner_id=self.learner_id,
+            tenant_id=self.tenant_id,
+            user_email=self.user_email,
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+            end_reason=self.end_reason,
+        )
+
+
+def _replace(
+    records: list[AssociationRecord], record: AssociationRecord
+) -> list[AssociationRecord]:
+    kept = [r for r in records if r.association_id != record.association_id]
+    return sorted([*kept, record], key=lambda r: r.started_at)
+
+
+class LearnerState(BaseModel):
+    """The truth about one learner's associations: its row changes under an ETag,
+    so two requests can never both start an association for the learner."""
+
+    model_config = ConfigDict(frozen=True)
+
+    program: Program
+    learner_id: str
+    associations: list[AssociationRecord] = []
+
+    @property
+    def active(self) -> AssociationRecord | None:
+        return next((a for a in self.associations if a.is_active), None)
+
+    @property
+    def start_times(self) -> list[datetime]:
+        return [a.started_at for a in self.associations]
+
+    def find(self, association_id: str) -> AssociationRecord | None:
+        return next((a for a in self.associations if a.association_id == association_id), None)
+
+    def find_by_jti(self, jti: str) -> AssociationRecord | None:
+        return next((a for a in self.associations if a.jti == jti), None)
+
+    def with_record(self, record: AssociationRecord) -> "LearnerState":
+        return self.model_copy(update={"associations": _replace(self.associations, record)})
+
+
+class PartnerUser(BaseModel):
+    """A work account in an organization, with its own copy of every association it
+    had: the copy is written first (a claim), the learner's state commits after."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    email: str
+    display_name: str
+    status: UserStatus = "active"
+    created_at: Instant
+    first_seen_at: Instant | None = None
+    departed_at: Instant | None = None
+    associations: list[AssociationRecord] = []
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+    def active(self, program: Program) -> AssociationRecord | None:
+        return next((a for a in self.associations if a.program == program and a.is_active), None)
+
+    def find_association(self, association_id: str) -> AssociationRecord | None:
+        return next((a for a in self.associations if a.association_id == association_id), None)
+
+    def latest(self, program: Program) -> AssociationRecord | None:
+        in_program = [a for a in self.associations if a.program == program]
+        return max(in_program, key=lambda a: a.started_at) if in_program else None
+
+    @property
+    def linked(self) -> LinkedPrograms:
+        return LinkedPrograms(**{p: self.active(p) is not None for p in PROGRAMS})
+
+    @property
+    def ever_linked(self) -> bool:
+        return bool(self.associations)
+
+    def with_record(self, record: AssociationRecord) -> "PartnerUser":
+        return self.model_copy(update={"associations": _replace(self.associations, record)})
+
+    def without(self, association_id: str) -> "PartnerUser":
+        kept = [a for a in self.associations if a.association_id != association_id]
+        return self.model_copy(update={"associations": kept})
+
+    def seen(self, now: datetime) -> "PartnerUser":
+        if self.first_seen_at is not None:
+            return self
+        return self.model_copy(update={"first_seen_at": now})
+
+    def summary(self) -> UserSummary:
+        return UserSummary(
+            tenant_id=self.tenant_id,
+            email=self.email,
+            display_name=self.display_name,
+            status=self.status,
+        )
+
+    def to_org_user(self) -> OrgUser:
+        return OrgUser(
+            email=self.email,
+            display_name=self.display_name,
+            status=self.status,
+            created_at=self.created_at,
+            first_seen_at=self.first_seen_at,
+            linked=self.linked,
+        )

@@ -1,0 +1,368 @@
+"""Rules 1 to 6 and 10: linking and unlinking a learner, and the caller's profile.
+
+A learner's `state` row is the truth. Linking first claims the partner user's row
+(its copy of the association, under the row's ETag), then commits the learner's
+row (under its ETag). A claim whose learner never committed (a crashed request)
+is harmless: readers verify a claim against the learner, wait out a young one, and
+fence an old one (rewrite the learner's row so the lost request can never commit)
+before dropping it."""
+
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+from shared.assertions import AssertionVerifier, LearnerProof
+from shared.clock import Clock
+from shared.domain import CLAIM_LEASE, AssociationRecord, LearnerState, PartnerUser
+from shared.errors import ServiceError, busy, invalid_assertion, not_partner_center_user
+from shared.identity import Caller
+from shared.models import (
+    PROGRAMS,
+    Association,
+    LinkRequest,
+    Profile,
+    Program,
+    ProgramStatus,
+)
+from shared.policy import AssociationPolicy
+from shared.requests import not_found, parse_body, parse_program
+from shared.storage.errors import ConcurrencyConflict
+from shared.storage.ports import LearnerStore, PartnerUserStore, Versioned
+
+MAX_ATTEMPTS = 12
+
+LEARN_MSA_GUIDANCE = (
+    "Sign in to your Learn profile with your work account. In Settings > Account "
+    "management, associate your personal Microsoft account (MSA). Then link again."
+)
+
+
+class Verifiers(Protocol):
+    def for_program(self, program: Program) -> AssertionVerifier: ...
+
+
+@dataclass(frozen=True)
+class LinkingContext:
+    users: PartnerUserStore
+    learners: LearnerStore
+    clock: Clock
+    policy: AssociationPolicy
+    verifiers: Verifiers
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    association: Association
+    created: bool
+
+
+class _TryAgain(Exception):
+    """The records changed under this attempt; start over from fresh reads."""
+
+
+T = TypeVar("T")
+
+
+def _with_retries(attempt: Callable[[int], T]) -> T:
+    for number in range(MAX_ATTEMPTS):
+        if number:
+            time.sleep(random.uniform(0, 0.005 * 2 ** min(number, 6)))
+        try:
+            return attempt(number)
+        except _TryAgain:
+            continue
+    raise busy()
+
+
+def load_active_user(ctx: LinkingContext, caller: Caller) -> Versioned[PartnerUser]:
+    found = ctx.users.get(caller.tenant_id, caller.email)
+    if found is None or not found.value.is_active:
+        raise not_partner_center_user()
+    return found
+
+
+def mark_seen(ctx: LinkingContext, found: Versioned[PartnerUser]) -> Versioned[PartnerUser]:
+    """first_seen_at shows an admin who has never signed in; it is written once."""
+    current: Versioned[PartnerUser] | None = found
+    for _ in range(MAX_ATTEMPTS):
+        if current is None or current.value.first_seen_at is not None:
+            return current or found
+        seen = current.value.seen(ctx.clock.now())
+        try:
+            return Versioned(seen, ctx.users.replace(seen, current.etag))
+        except ConcurrencyConflict:
+            current = ctx.users.get(found.value.tenant_id, found.value.email)
+    return found
+
+
+def already_linked() -> ServiceError:
+    return ServiceError(
+        409,
+        "already_linked",
+        "Your work account is already linked to another account in this program. "
+        "Remove that link first.",
+    )
+
+
+def learn_profile_has_no_msa() -> ServiceError:
+    return ServiceError(
+        422,
+        "learn_profile_has_no_msa",
+        "Your Learn profile has no personal Microsoft account (MSA) associated with it.",
+        guidance=LEARN_MSA_GUIDANCE,
+    )
+
+
+def not_linked(program: Program) -> ServiceError:
+    return not_found("not_linked", f"Your work account is not linked in {program}.")
+
+
+def _is_young(record: AssociationRecord, now: datetime) -> bool:
+    return now - record.started_at < CLAIM_LEASE
+
+
+def _fence(ctx: LinkingContext, program: Program, learner_id: str) -> None:
+    """Rewrite the learner's row so that a request which read it earlier can no
+    longer commit, making its left-behind claim safe to drop."""
+    loaded = ctx.learners.get(program, learner_id)
+    try:
+        if loaded is None:
+            ctx.learners.save(LearnerState(program=program, learner_id=learner_id), None)
+        else:
+            ctx.learners.save(loaded.value, loaded.etag)
+    except ConcurrencyConflict as conflict:
+        raise _TryAgain from conflict
+
+
+def _drop_left_behind_claim(
+    ctx: LinkingContext, found: Versioned[PartnerUser], claim: AssociationRecord
+) -> None:
+    _fence(ctx, claim.program, claim.learner_id)
+    refreshed = ctx.learners.get(claim.program, claim.learner_id)
+    if refreshed is not None and refreshed.value.find(claim.association_id) is not None:
+        raise _TryAgain
+    try:
+        ctx.users.replace(found.value.without(claim.association_id), found.etag)
+    except ConcurrencyConflict as conflict:
+        raise _TryAgain from conflict
+
+
+def copy_to_user(
+    ctx: LinkingContext,
+    record: AssociationRecord,
+    known: Versioned[PartnerUser] | None = None,
+) -> None:
+    """Bring a partner user's copy of an association in line with the learner's
+    truth (an end by unlink, move or departure). Best effort: a reader repairs
+    what a crash leaves behind."""
+    current = known
+    for _ in range(MAX_ATTEMPTS):
+        if current is None or (current.value.tenant_id, current.value.email) != (
+            record.tenant_id,
+            record.user_email,
+        ):
+            current = ctx.users.get(record.tenant_id, record.user_email)
+        if current is None:
+            return
+        if record in current.value.associations:
+            return
+        try:
+            ctx.users.replace(current.value.with_record(record), current.etag)
+            return
+        except ConcurrencyConflict:
+            current = None
+
+
+def _release_claim(
+    ctx: LinkingContext, claimed: PartnerUser, etag: str, association_id: str
+) -> None:
+    current: Versioned[PartnerUser] | None = Versioned(claimed, etag)
+    for _ in range(MAX_ATTEMPTS):
+        if current is None or current.value.find_association(association_id) is None:
+            return
+        try:
+            ctx.users.replace(current.value.without(association_id), current.etag)
+            return
+        except ConcurrencyConflict:
+            current = ctx.users.get(claimed.tenant_id, claimed.email)
+
+
+def link(ctx: LinkingContext, caller: Caller, body: bytes | None) -> LinkResult:
+    found = load_active_user(ctx, caller)
+    try:
+        request = parse_body(LinkRequest, body)
+        verifier = ctx.verifiers.for_program(request.program)
+        proof = verifier.verify(request.assertion, ctx.clock.now())
+
+        def attempt(number: int) -> LinkResult:
+            current = found if number == 0 else load_active_user(ctx, caller)
+            return _attempt_link(ctx, current, proof)
+
+        result = _with_retries(attempt)
+    except ServiceError:
+        mark_seen(ctx, found)
+        raise
+    if not result.created:
+        mark_seen(ctx, found)
+    return result
+
+
+def _attempt_link(
+    ctx: LinkingContext, found: Versioned[PartnerUser], proof: LearnerProof
+) -> LinkResult:
+    now = ctx.clock.now()
+    user = found.value
+    loaded = ctx.learners.get(proof.program, proof.learner_id)
+    state = loaded.value if loaded else LearnerState(program=proof.program, learner_id=proof.learner_id)
+
+    used_by = state.find_by_jti(proof.jti)
+    if used_by is not None:
+        if used_by.is_active and used_by.belongs_to(user.tenant_id, user.email):
+            return LinkResult(used_by.to_wire(), created=False)
+        raise invalid_assertion(
+            "replayed", "This assertion was already used. Sign in to the program again."
+        )
+
+    if proof.program == "learn" and not proof.has_msa:
+        raise learn_profile_has_no_msa()
+
+    claimant = user
+    current = user.active(proof.program)
+    if current is not None:
+        if current.learner_id == proof.learner_id:
+            truth = state.find(current.association_id)
+        else:
+            other = ctx.learners.get(current.program, current.learner_id)
+            truth = other.value.find(current.association_id) if other else None
+        if truth is not None and truth.is_active:
+            if truth.learner_id == proof.learner_id:
+                return LinkResult(truth.to_wire(), created=False)
+            raise already_linked()
+        if truth is not None:
+            claimant = claimant.with_record(truth)
+        elif _is_young(current, now):
+            if current.learner_id == proof.learner_id:
+                raise _TryAgain
+            raise already_linked()
+        else:
+            _drop_left_behind_claim(ctx, found, current)
+            raise _TryAgain
+
+    previous = state.active
+    if previous is not None and previous.belongs_to(user.tenant_id, user.email):
+        copy_to_user(ctx, previous, found)
+        return LinkResult(previous.to_wire(), created=False)
+
+    limit = ctx.policy.limit_at(state.start_times, now)
+    if limit is not None:
+        raise ctx.policy.refusal(limit, now)
+
+    record = AssociationRecord(
+        association_id=uuid.uuid4().hex,
+        program=proof.program,
+        learner_id=proof.learner_id,
+        tenant_id=user.tenant_id,
+        user_email=user.email,
+        started_at=now,
+        jti=proof.jti,
+    )
+    claimed = claimant.with_record(record).seen(now)
+    try:
+        claim_etag = ctx.users.replace(claimed, found.etag)
+    except ConcurrencyConflict as conflict:
+        raise _TryAgain from conflict
+
+    moved_away = previous.ended(now, "moved") if previous is not None else None
+    committed = state.with_record(moved_away) if moved_away is not None else state
+    try:
+        ctx.learners.save(committed.with_record(record), loaded.etag if loaded else None)
+    except ConcurrencyConflict as conflict:
+        _release_claim(ctx, claimed, claim_etag, record.association_id)
+        raise _TryAgain from conflict
+
+    if moved_away is not None:
+        copy_to_user(ctx, moved_away)
+    return LinkResult(record.to_wire(), created=True)
+
+
+def unlink(ctx: LinkingContext, caller: Caller, program_name: str | None) -> None:
+    found = mark_seen(ctx, load_active_user(ctx, caller))
+    program = parse_program(program_name)
+
+    def attempt(number: int) -> None:
+        current = found if number == 0 else load_active_user(ctx, caller)
+        _attempt_unlink(ctx, current, program)
+
+    _with_retries(attempt)
+
+
+def _attempt_unlink(ctx: LinkingContext, found: Versioned[PartnerUser], program: Program) -> None:
+    now = ctx.clock.now()
+    current = found.value.active(program)
+    if current is None:
+        raise not_linked(program)
+    loaded = ctx.learners.get(program, current.learner_id)
+    truth = loaded.value.find(current.association_id) if loaded else None
+    if loaded is None or truth is None:
+        if not _is_young(current, now):
+            _drop_left_behind_claim(ctx, found, current)
+        raise not_linked(program)
+    if not truth.is_active:
+        copy_to_user(ctx, truth, found)
+        raise not_linked(program)
+    ended = truth.ended(now, "unlinked")
+    try:
+        ctx.learners.save(loaded.value.with_record(ended), loaded.etag)
+    except ConcurrencyConflict as conflict:
+        raise _TryAgain from conflict
+    copy_to_user(ctx, ended, found)
+
+
+def profile(ctx: LinkingContext, caller: Caller) -> Profile:
+    found = load_active_user(ctx, caller)
+    now = ctx.clock.now()
+    user = found.value
+    repaired = user.seen(now)
+    programs: dict[Program, ProgramStatus] = {}
+    for program in PROGRAMS:
+        latest = user.latest(program)
+        active: AssociationRecord | None = None
+        starts: list[datetime] = []
+        if latest is not None:
+            loaded = ctx.learners.get(program, latest.learner_id)
+            truth = loaded.value.find(latest.association_id) if loaded else None
+            starts = loaded.value.start_times if loaded else []
+            if truth is None and _is_young(latest, now):
+                active = latest
+            elif truth is None:
+                try:
+                    _fence(ctx, program, latest.learner_id)
+                    repaired = repaired.without(latest.association_id)
+                except _TryAgain:
+                    pass
+            else:
+                repaired = repaired.with_record(truth)
+                active = truth if truth.is_active else None
+        limit = ctx.policy.limit_at(starts, now)
+        programs[program] = ProgramStatus(
+            active=active.to_wire() if active else None,
+            associations_in_window=ctx.policy.starts_in_window(starts, now),
+            next_association_available_at=limit.next_available_at if limit else None,
+        )
+    if repaired != user:
+        try:
+            ctx.users.replace(repaired, found.etag)
+        except ConcurrencyConflict:
+            pass
+    history = sorted(repaired.associations, key=lambda a: a.started_at, reverse=True)
+    return Profile(
+        user=repaired.summary(),
+        programs=programs,
+        history=[a.to_wire() for a in history],
+        pending_credits=[],
+        credited=[],
+    )

@@ -1,0 +1,72 @@
+"""The one place that builds settings, clients and stores, on first use.
+
+Function packages ask for `current()`; tests `install()` their own runtime (an
+Azurite connection, a controlled clock) and `reset()` it after."""
+
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from shared.assertions import AssertionVerifiers
+from shared.clock import Clock, SystemClock
+from shared.linking import LinkingContext
+from shared.policy import AssociationPolicy
+from shared.settings import Settings
+from shared.storage.tables import TableStore
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+    per_call_policies: list[Any] = field(default_factory=list)
+
+    @cached_property
+    def tables(self) -> TableStore:
+        return TableStore(self.settings, self.per_call_policies)
+
+    @cached_property
+    def policy(self) -> AssociationPolicy:
+        return AssociationPolicy(
+            max_per_window=self.settings.association_max_per_window,
+            window=self.settings.association_window,
+            cool_off=self.settings.association_cool_off,
+        )
+
+    @cached_property
+    def linking(self) -> LinkingContext:
+        from shared.storage.learners import LearnerTable
+        from shared.storage.partner_users import PartnerUserTable
+
+        return LinkingContext(
+            users=PartnerUserTable(self.tables),
+            learners=LearnerTable(self.tables),
+            clock=self.clock,
+            policy=self.policy,
+            verifiers=AssertionVerifiers(self.settings),
+        )
+
+
+_lock = threading.Lock()
+_current: Runtime | None = None
+
+
+def current() -> Runtime:
+    global _current
+    with _lock:
+        if _current is None:
+            _current = Runtime(Settings())
+        return _current
+
+
+def install(runtime: Runtime) -> None:
+    global _current
+    with _lock:
+        _current = runtime
+
+
+def reset() -> None:
+    global _current
+    with _lock:
+        _current = None

@@ -1,0 +1,1 @@
+"""One small module per table; each hides its keys and entity layout."""

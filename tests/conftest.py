@@ -1,0 +1,74 @@
+from collections.abc import Iterator
+
+import pytest
+
+from devtools import azurite as azurite_process
+from devtools.tokens import KeyPair
+from shared import runtime
+from shared.linking import LinkingContext
+from shared.policy import AssociationPolicy
+from shared.assertions import AssertionVerifiers
+from tests.support.api import FunctionClient
+from tests.support.clock import MutableClock
+from tests.support.fakes import FakeLearners, FakePartnerUsers
+from tests.support.world import World, program_keys, settings_for
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[azurite_process.AzuritePorts]:
+    with azurite_process.running() as ports:
+        yield ports
+
+
+@pytest.fixture(scope="session")
+def keys() -> dict[str, KeyPair]:
+    return program_keys()
+
+
+@pytest.fixture
+def clock() -> MutableClock:
+    return MutableClock()
+
+
+@pytest.fixture
+def world(keys: dict[str, KeyPair], clock: MutableClock) -> World:
+    return World(keys, clock)
+
+
+@pytest.fixture
+def fake_ctx(keys: dict[str, KeyPair], clock: MutableClock) -> LinkingContext:
+    settings = settings_for(keys)
+    return LinkingContext(
+        users=FakePartnerUsers(),
+        learners=FakeLearners(),
+        clock=clock,
+        policy=AssociationPolicy(
+            settings.association_max_per_window,
+            settings.association_window,
+            settings.association_cool_off,
+        ),
+        verifiers=AssertionVerifiers(settings),
+    )
+
+
+@pytest.fixture
+def azure_runtime(
+    azurite: azurite_process.AzuritePorts, keys: dict[str, KeyPair], clock: MutableClock
+) -> Iterator[runtime.Runtime]:
+    installed = runtime.Runtime(settings_for(keys, azurite.connection_string), clock)
+    runtime.install(installed)
+    yield installed
+    runtime.reset()
+
+
+@pytest.fixture(scope="session")
+def routes():  # type: ignore[no-untyped-def]
+    import function_app
+    from devtools.routing import http_routes
+
+    return http_routes(function_app.app)
+
+
+@pytest.fixture
+def api(routes, azure_runtime: runtime.Runtime) -> FunctionClient:  # type: ignore[no-untyped-def]
+    return FunctionClient(routes)

@@ -1,0 +1,81 @@
+"""Invoke the app's HTTP functions as the host would: found by route in their
+binding metadata, called with a func.HttpRequest."""
+
+import json as jsonlib
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import azure.functions as func
+
+from devtools.routing import Route, find_route
+from tests.support.world import Person
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+    def json(self) -> Any:
+        return jsonlib.loads(self.body)
+
+    @property
+    def error_code(self) -> str | None:
+        try:
+            return self.json()["error"]["code"]
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+class FunctionClient:
+    def __init__(self, routes: list[Route]) -> None:
+        self.routes = routes
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        person: Person | None = None,
+        json: Any = None,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> Response:
+        found = find_route(self.routes, method, path)
+        assert found is not None, f"no function serves {method} {path}"
+        route, route_params = found
+        sent_headers = dict(headers or {})
+        if person is not None:
+            sent_headers["X-MS-CLIENT-PRINCIPAL"] = person.header
+        if json is not None:
+            body = jsonlib.dumps(json).encode()
+            sent_headers.setdefault("Content-Type", "application/json")
+        request = func.HttpRequest(
+            method=method.upper(),
+            url=f"http://localhost/api/{path}",
+            headers=sent_headers,
+            params=params or {},
+            route_params=route_params,
+            body=body or b"",
+        )
+        response: func.HttpResponse = route.function(request)
+        return Response(response.status_code, response.get_body(), dict(response.headers))
+
+    def add_user(self, admin: Person, person: Person, name: str = "A Person") -> Response:
+        return self.call(
+            "POST", "org/users", person=admin, json={"email": person.email, "display_name": name}
+        )
+
+    def link(self, person: Person, program: str, assertion: str) -> Response:
+        return self.call(
+            "POST", "me/links", person=person, json={"program": program, "assertion": assertion}
+        )
+
+    def unlink(self, person: Person, program: str) -> Response:
+        return self.call("DELETE", f"me/links/{quote(program, safe='')}", person=person)
+
+    def profile(self, person: Person) -> Response:
+        return self.call("GET", "me", person=person)

@@ -1,0 +1,75 @@
+"""In-memory stand-ins for the storage modules, with the same ETag behaviour, for
+unit tests of the rules. Every storage module is also tested against Azurite."""
+
+import itertools
+import threading
+
+from shared.domain import LearnerState, PartnerUser
+from shared.models import Program
+from shared.storage.errors import ConcurrencyConflict, InvalidContinuation
+from shared.storage.ports import Versioned
+
+_etags = itertools.count(1)
+
+
+class FakePartnerUsers:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], Versioned[PartnerUser]] = {}
+        self.writes = 0
+        self._lock = threading.Lock()
+
+    def get(self, tenant_id: str, email: str) -> Versioned[PartnerUser] | None:
+        return self.rows.get((tenant_id, email.lower()))
+
+    def insert(self, user: PartnerUser) -> str:
+        with self._lock:
+            key = (user.tenant_id, user.email)
+            if key in self.rows:
+                raise ConcurrencyConflict("exists")
+            return self._store(key, user)
+
+    def replace(self, user: PartnerUser, etag: str) -> str:
+        with self._lock:
+            key = (user.tenant_id, user.email)
+            if key not in self.rows or self.rows[key].etag != etag:
+                raise ConcurrencyConflict("modified")
+            return self._store(key, user)
+
+    def _store(self, key: tuple[str, str], user: PartnerUser) -> str:
+        self.writes += 1
+        etag = str(next(_etags))
+        self.rows[key] = Versioned(user, etag)
+        return etag
+
+    def page(
+        self, tenant_id: str, *, linked: bool | None, continuation: str | None
+    ) -> tuple[list[PartnerUser], str | None]:
+        if continuation:
+            raise InvalidContinuation(continuation)
+        users = [v.value for (t, _), v in sorted(self.rows.items()) if t == tenant_id]
+        if linked is False:
+            users = [u for u in users if u.is_active and not u.ever_linked]
+        elif linked is True:
+            users = [u for u in users if u.linked.learn or u.linked.partner_university]
+        return users, None
+
+
+class FakeLearners:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], Versioned[LearnerState]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, program: Program, learner_id: str) -> Versioned[LearnerState] | None:
+        return self.rows.get((program, learner_id))
+
+    def save(self, state: LearnerState, etag: str | None) -> str:
+        with self._lock:
+            key = (state.program, state.learner_id)
+            current = self.rows.get(key)
+            if (etag is None and current is not None) or (
+                etag is not None and (current is None or current.etag != etag)
+            ):
+                raise ConcurrencyConflict("conflict")
+            new_etag = str(next(_etags))
+            self.rows[key] = Versioned(state, new_etag)
+            return new_etag

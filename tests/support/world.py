@@ -1,0 +1,89 @@
+"""A small world for tests: programs with dev keys, organizations, people."""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from devtools.tokens import KeyPair, learner_assertion, principal_header
+from shared.identity import Caller, caller_from_headers
+from shared.settings import Settings
+from tests.support.clock import MutableClock
+
+AUDIENCE = "api://skills-link-tests"
+ISSUERS = {"learn": "https://learn.test/issuer", "partner_university": "https://pu.test/issuer"}
+ADMIN = ("Partner.GlobalAdmin",)
+
+
+def program_keys() -> dict[str, KeyPair]:
+    return {"learn": KeyPair.generate("ES256"), "partner_university": KeyPair.generate("RS256")}
+
+
+def settings_for(keys: dict[str, KeyPair], connection: str = "UseDevelopmentStorage=true", **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "AzureWebJobsStorage": connection,
+        "learn_issuer": ISSUERS["learn"],
+        "learn_public_key": keys["learn"].public_pem,
+        "partner_university_issuer": ISSUERS["partner_university"],
+        "partner_university_public_key": keys["partner_university"].public_pem,
+        "assertion_audience": AUDIENCE,
+        "website_instance_id": None,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@dataclass
+class Person:
+    tenant_id: str
+    email: str
+    roles: tuple[str, ...] = ()
+
+    @property
+    def header(self) -> str:
+        return principal_header(self.tenant_id, self.email, roles=self.roles)
+
+    @property
+    def caller(self) -> Caller:
+        return caller_from_headers({"X-MS-CLIENT-PRINCIPAL": self.header}, trust_header=True)
+
+
+@dataclass
+class World:
+    keys: dict[str, KeyPair]
+    clock: MutableClock
+    tenants: list[str] = field(default_factory=list)
+
+    def tenant(self) -> str:
+        return unique("tenant")
+
+    def person(self, tenant_id: str | None = None, name: str | None = None) -> Person:
+        return Person(tenant_id or self.tenant(), f"{name or unique('person')}@contoso.com")
+
+    def admin(self, tenant_id: str) -> Person:
+        return Person(tenant_id, f"{unique('admin')}@contoso.com", ADMIN)
+
+    def assertion(
+        self,
+        learner_id: str,
+        program: str = "learn",
+        *,
+        msa: str | None = "someone@outlook.com",
+        jti: str | None = None,
+        age: timedelta = timedelta(0),
+        **extra: Any,
+    ) -> str:
+        return learner_assertion(
+            self.keys[program],
+            issuer=ISSUERS[program],
+            audience=AUDIENCE,
+            learner_id=learner_id,
+            msa=msa if program == "learn" else None,
+            jti=jti,
+            issued_at=(self.clock.now() - age).timestamp(),
+            **extra,
+        )

@@ -1,0 +1,17 @@
+"""DELETE /api/me/links/{program}: a person removes their own link."""
+
+import azure.functions as func
+
+bp = func.Blueprint()
+
+
+@bp.route(route="me/links/{program}", methods=["DELETE"], auth_level=func.AuthLevel.ANONYMOUS)
+def unlink_learner(req: func.HttpRequest) -> func.HttpResponse:
+    from shared import linking
+    from shared.http import handle
+
+    def act(rt, caller):  # type: ignore[no-untyped-def]
+        linking.unlink(rt.linking, caller, req.route_params.get("program"))
+        return func.HttpResponse(status_code=204)
+
+    return handle(req, act)
