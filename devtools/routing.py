@@ -2,9 +2,9 @@
 metadata, the way the Functions host does."""
 
 import re
-from urllib.parse import unquote
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import azure.functions as func
 
@@ -42,11 +42,13 @@ def http_routes(app: func.FunctionApp) -> list[Route]:
         trigger = function.get_trigger()
         if trigger is None or trigger.get_binding_name() != "httpTrigger":
             continue
-        template = getattr(trigger, "route", None) or function.get_function_name()
-        methods = frozenset(str(getattr(m, "value", m)).upper() for m in trigger.methods or [])
+        name = str(function.get_function_name())
+        template = str(getattr(trigger, "route", None) or name)
+        declared = getattr(trigger, "methods", None) or []
+        methods = frozenset(str(getattr(m, "value", m)).upper() for m in declared)
         routes.append(
             Route(
-                name=function.get_function_name(),
+                name=name,
                 methods=methods,
                 template=template,
                 pattern=_pattern(template),

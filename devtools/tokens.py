@@ -57,7 +57,7 @@ def principal_header(
             "val": object_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant_id}/{email}")),
         },
         {"typ": "preferred_username", "val": email},
-        {"typ": "name", "val": email.split("@")[0]},
+        {"typ": "name", "val": email.split("@", maxsplit=1)[0]},
         *({"typ": role_claim, "val": role} for role in roles),
     ]
     document = {

@@ -1,7 +1,13 @@
 """POST /api/me/links and GET /api/me: a person links their own learner account
 and reads their profile. Heavy modules load on first call, not at import."""
 
+from typing import TYPE_CHECKING
+
 import azure.functions as func
+
+if TYPE_CHECKING:
+    from shared.identity import Caller
+    from shared.runtime import Runtime
 
 bp = func.Blueprint()
 
@@ -11,7 +17,7 @@ def link_learner(req: func.HttpRequest) -> func.HttpResponse:
     from shared import linking
     from shared.http import handle, json_response
 
-    def act(rt, caller):  # type: ignore[no-untyped-def]
+    def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
         result = linking.link(rt.linking, caller, req.get_body())
         return json_response(result.association, 201 if result.created else 200)
 

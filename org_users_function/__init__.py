@@ -1,6 +1,12 @@
 """GET and POST /api/org/users: admins list and add their organization's users."""
 
+from typing import TYPE_CHECKING
+
 import azure.functions as func
+
+if TYPE_CHECKING:
+    from shared.identity import Caller
+    from shared.runtime import Runtime
 
 bp = func.Blueprint()
 
@@ -10,7 +16,7 @@ def list_org_users(req: func.HttpRequest) -> func.HttpResponse:
     from shared import org_users
     from shared.http import handle, json_response
 
-    def act(rt, caller):  # type: ignore[no-untyped-def]
+    def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
         page = org_users.list_users(
             rt.linking, caller, req.params.get("linked"), req.params.get("continuation")
         )
@@ -26,5 +32,7 @@ def add_org_user(req: func.HttpRequest) -> func.HttpResponse:
 
     return handle(
         req,
-        lambda rt, caller: json_response(org_users.add_user(rt.linking, caller, req.get_body()), 201),
+        lambda rt, caller: json_response(
+            org_users.add_user(rt.linking, caller, req.get_body()), 201
+        ),
     )

@@ -88,13 +88,19 @@ class AssertionVerifier:
                 },
             )
         except jwt.MissingRequiredClaimError as error:
-            raise invalid_assertion("missing_claim", f"The assertion lacks {error.claim}.") from error
+            raise invalid_assertion(
+                "missing_claim", f"The assertion lacks {error.claim}."
+            ) from error
         except jwt.InvalidAudienceError as error:
             raise invalid_assertion("audience", "The assertion is for another audience.") from error
         except jwt.InvalidIssuerError as error:
-            raise invalid_assertion("issuer", f"The assertion is not from {self.program}.") from error
+            raise invalid_assertion(
+                "issuer", f"The assertion is not from {self.program}."
+            ) from error
         except jwt.InvalidSignatureError as error:
-            raise invalid_assertion("signature", "The assertion's signature is not valid.") from error
+            raise invalid_assertion(
+                "signature", "The assertion's signature is not valid."
+            ) from error
         except jwt.PyJWTError as error:
             raise invalid_assertion("malformed", f"The assertion is not valid: {error}") from error
         return self._proof_from(claims, now)

@@ -7,6 +7,7 @@ is harmless: readers verify a claim against the learner, wait out a young one, a
 fence an old one (rewrite the learner's row so the lost request can never commit)
 before dropping it."""
 
+import contextlib
 import random
 import time
 import uuid
@@ -217,7 +218,9 @@ def _attempt_link(
     now = ctx.clock.now()
     user = found.value
     loaded = ctx.learners.get(proof.program, proof.learner_id)
-    state = loaded.value if loaded else LearnerState(program=proof.program, learner_id=proof.learner_id)
+    state = (
+        loaded.value if loaded else LearnerState(program=proof.program, learner_id=proof.learner_id)
+    )
 
     used_by = state.find_by_jti(proof.jti)
     if used_by is not None:
@@ -230,27 +233,10 @@ def _attempt_link(
     if proof.program == "learn" and not proof.has_msa:
         raise learn_profile_has_no_msa()
 
-    claimant = user
-    current = user.active(proof.program)
-    if current is not None:
-        if current.learner_id == proof.learner_id:
-            truth = state.find(current.association_id)
-        else:
-            other = ctx.learners.get(current.program, current.learner_id)
-            truth = other.value.find(current.association_id) if other else None
-        if truth is not None and truth.is_active:
-            if truth.learner_id == proof.learner_id:
-                return LinkResult(truth.to_wire(), created=False)
-            raise already_linked()
-        if truth is not None:
-            claimant = claimant.with_record(truth)
-        elif _is_young(current, now):
-            if current.learner_id == proof.learner_id:
-                raise _TryAgain
-            raise already_linked()
-        else:
-            _drop_left_behind_claim(ctx, found, current)
-            raise _TryAgain
+    settled = _settle_current_link(ctx, found, state, proof, now)
+    if isinstance(settled, LinkResult):
+        return settled
+    claimant = settled
 
     previous = state.active
     if previous is not None and previous.belongs_to(user.tenant_id, user.email):
@@ -287,6 +273,39 @@ def _attempt_link(
     if moved_away is not None:
         copy_to_user(ctx, moved_away)
     return LinkResult(record.to_wire(), created=True)
+
+
+def _settle_current_link(
+    ctx: LinkingContext,
+    found: Versioned[PartnerUser],
+    state: LearnerState,
+    proof: LearnerProof,
+    now: datetime,
+) -> LinkResult | PartnerUser:
+    """Rule 4 against the learner's truth: the user's current link in the program
+    answers 200 (same learner) or 409 (another), unless it has ended meanwhile
+    (then the user's copy is brought up to date) or was left behind by a crash."""
+    user = found.value
+    current = user.active(proof.program)
+    if current is None:
+        return user
+    if current.learner_id == proof.learner_id:
+        truth = state.find(current.association_id)
+    else:
+        other = ctx.learners.get(current.program, current.learner_id)
+        truth = other.value.find(current.association_id) if other else None
+    if truth is not None and truth.is_active:
+        if truth.learner_id == proof.learner_id:
+            return LinkResult(truth.to_wire(), created=False)
+        raise already_linked()
+    if truth is not None:
+        return user.with_record(truth)
+    if _is_young(current, now):
+        if current.learner_id == proof.learner_id:
+            raise _TryAgain
+        raise already_linked()
+    _drop_left_behind_claim(ctx, found, current)
+    raise _TryAgain
 
 
 def unlink(ctx: LinkingContext, caller: Caller, program_name: str | None) -> None:
@@ -354,10 +373,8 @@ def profile(ctx: LinkingContext, caller: Caller) -> Profile:
             next_association_available_at=limit.next_available_at if limit else None,
         )
     if repaired != user:
-        try:
+        with contextlib.suppress(ConcurrencyConflict):
             ctx.users.replace(repaired, found.etag)
-        except ConcurrencyConflict:
-            pass
     history = sorted(repaired.associations, key=lambda a: a.started_at, reverse=True)
     return Profile(
         user=repaired.summary(),

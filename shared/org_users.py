@@ -29,7 +29,10 @@ def add_user(ctx: LinkingContext, caller: Caller, body: bytes | None) -> OrgUser
         try:
             if found is None:
                 user = PartnerUser(
-                    tenant_id=caller.tenant_id, email=email, display_name=display_name, created_at=now
+                    tenant_id=caller.tenant_id,
+                    email=email,
+                    display_name=display_name,
+                    created_at=now,
                 )
                 ctx.users.insert(user)
                 return user.to_org_user()
@@ -55,5 +58,7 @@ def list_users(
             caller.tenant_id, linked=linked_filter, continuation=continuation
         )
     except InvalidContinuation as error:
-        raise invalid_request("continuation", "continuation is not a token from this list.") from error
+        raise invalid_request(
+            "continuation", "continuation is not a token from this list."
+        ) from error
     return OrgUserPage(users=[u.to_org_user() for u in users], continuation=next_token)

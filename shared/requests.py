@@ -50,7 +50,9 @@ def parse_email(value: str, field: str = "email") -> str:
 def parse_display_name(value: str, field: str = "display_name") -> str:
     name = value.strip()
     if not name or len(name) > MAX_DISPLAY_NAME_LENGTH:
-        raise invalid_request(field, f"{field} must hold 1 to {MAX_DISPLAY_NAME_LENGTH} characters.")
+        raise invalid_request(
+            field, f"{field} must hold 1 to {MAX_DISPLAY_NAME_LENGTH} characters."
+        )
     return name
 
 

@@ -5,9 +5,9 @@ import pytest
 from devtools import azurite as azurite_process
 from devtools.tokens import KeyPair
 from shared import runtime
+from shared.assertions import AssertionVerifiers
 from shared.linking import LinkingContext
 from shared.policy import AssociationPolicy
-from shared.assertions import AssertionVerifiers
 from tests.support.api import FunctionClient
 from tests.support.clock import MutableClock
 from tests.support.fakes import FakeLearners, FakePartnerUsers
@@ -62,7 +62,7 @@ def azure_runtime(
 
 
 @pytest.fixture(scope="session")
-def routes():  # type: ignore[no-untyped-def]
+def routes():
     import function_app
     from devtools.routing import http_routes
 
@@ -70,5 +70,5 @@ def routes():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def api(routes, azure_runtime: runtime.Runtime) -> FunctionClient:  # type: ignore[no-untyped-def]
+def api(routes, azure_runtime: runtime.Runtime) -> FunctionClient:
     return FunctionClient(routes)

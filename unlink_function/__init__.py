@@ -1,6 +1,12 @@
 """DELETE /api/me/links/{program}: a person removes their own link."""
 
+from typing import TYPE_CHECKING
+
 import azure.functions as func
+
+if TYPE_CHECKING:
+    from shared.identity import Caller
+    from shared.runtime import Runtime
 
 bp = func.Blueprint()
 
@@ -10,7 +16,7 @@ def unlink_learner(req: func.HttpRequest) -> func.HttpResponse:
     from shared import linking
     from shared.http import handle
 
-    def act(rt, caller):  # type: ignore[no-untyped-def]
+    def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
         linking.unlink(rt.linking, caller, req.route_params.get("program"))
         return func.HttpResponse(status_code=204)
 

@@ -11,8 +11,8 @@ from azure.data.tables import UpdateMode
 from shared.domain import LearnerState
 from shared.keys import encode_key
 from shared.models import Program
-from shared.storage.tables import TableStore
 from shared.storage.ports import Versioned
+from shared.storage.tables import TableStore
 from shared.storage.versioned import conflicts_as_concurrency, etag_of
 
 TABLE = "learners"
@@ -44,7 +44,8 @@ class LearnerTable:
             )
         except ResourceNotFoundError:
             return None
-        return Versioned(LearnerState.model_validate_json(entity["Data"]), entity.metadata["etag"])
+        state = LearnerState.model_validate_json(entity["Data"])
+        return Versioned(state, str(entity.metadata["etag"]))
 
     def save(self, state: LearnerState, etag: str | None) -> str:
         table = self._store.table(TABLE)

@@ -10,8 +10,8 @@ from azure.data.tables import UpdateMode
 
 from shared.domain import PartnerUser
 from shared.keys import encode_key, normalize_email
-from shared.storage.tables import TableStore
 from shared.storage.ports import Versioned
+from shared.storage.tables import TableStore
 from shared.storage.versioned import (
     conflicts_as_concurrency,
     decode_continuation,
@@ -50,7 +50,7 @@ class PartnerUserTable:
             )
         except ResourceNotFoundError:
             return None
-        return Versioned(_user(entity), entity.metadata["etag"])
+        return Versioned(_user(entity), str(entity.metadata["etag"]))
 
     def insert(self, user: PartnerUser) -> str:
         with conflicts_as_concurrency():
@@ -82,7 +82,7 @@ class PartnerUserTable:
             .query_entities(
                 query, parameters=parameters, results_per_page=PAGE_SIZE, select=["Data"]
             )
-            .by_page(continuation_token=decode_continuation(continuation))
+            .by_page(continuation_token=decode_continuation(continuation))  # type: ignore[arg-type]
         )
         users = [_user(entity) for entity in next(pages, [])]
         return users, encode_continuation(getattr(pages, "continuation_token", None))

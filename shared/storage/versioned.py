@@ -9,6 +9,7 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError
 
 from shared.storage.errors import ConcurrencyConflict, InvalidContinuation
 
+
 @contextmanager
 def conflicts_as_concurrency() -> Iterator[None]:
     try:
@@ -43,5 +44,3 @@ def decode_continuation(
     ):
         raise InvalidContinuation(token)
     return decoded
-
-

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from shared import runtime
+from shared.models import Program
 from tests.support.api import FunctionClient
 from tests.support.world import Person, World, unique
 
@@ -23,12 +24,12 @@ def org(world: World, api: FunctionClient) -> tuple[Person, Person]:
     return admin, person
 
 
-def learner_state(program: str, learner_id: str):  # type: ignore[no-untyped-def]
-    found = runtime.current().linking.learners.get(program, learner_id)  # type: ignore[arg-type]
+def learner_state(program: Program, learner_id: str):
+    found = runtime.current().linking.learners.get(program, learner_id)
     return found.value if found else None
 
 
-def user_state(person: Person):  # type: ignore[no-untyped-def]
+def user_state(person: Person):
     found = runtime.current().linking.users.get(person.tenant_id, person.email)
     return found.value if found else None
 
@@ -46,7 +47,9 @@ def test_rule_1_partner_center_access_first_unknown_user_gets_403_with_guidance(
     assert api.profile(stranger).status == 403
 
 
-def test_rule_1_no_role_is_needed_to_link(org: tuple[Person, Person], world: World, api: FunctionClient) -> None:
+def test_rule_1_no_role_is_needed_to_link(
+    org: tuple[Person, Person], world: World, api: FunctionClient
+) -> None:
     _, person = org
     assert person.roles == ()
     response = api.link(person, "learn", world.assertion(unique("MCID")))
@@ -62,7 +65,11 @@ def test_rule_2_self_service_only_the_body_cannot_name_another_person(
         "POST",
         "me/links",
         person=admin,
-        json={"program": "learn", "assertion": world.assertion(learner), "user_email": person.email},
+        json={
+            "program": "learn",
+            "assertion": world.assertion(learner),
+            "user_email": person.email,
+        },
     )
     assert response.status == 403
     assert response.error_code == "not_partner_center_user"
@@ -107,7 +114,9 @@ def test_rule_3_partner_university_needs_no_msa(
     org: tuple[Person, Person], world: World, api: FunctionClient
 ) -> None:
     _, person = org
-    response = api.link(person, "partner_university", world.assertion(unique("PU"), "partner_university"))
+    response = api.link(
+        person, "partner_university", world.assertion(unique("PU"), "partner_university")
+    )
     assert response.status == 201
     assert response.json()["program"] == "partner_university"
 
@@ -143,7 +152,12 @@ def test_rule_4_one_per_program_learn_and_partner_university_coexist(
 ) -> None:
     _, person = org
     assert api.link(person, "learn", world.assertion(unique("MCID"))).status == 201
-    assert api.link(person, "partner_university", world.assertion(unique("PU"), "partner_university")).status == 201
+    assert (
+        api.link(
+            person, "partner_university", world.assertion(unique("PU"), "partner_university")
+        ).status
+        == 201
+    )
     programs = api.profile(person).json()["programs"]
     assert programs["learn"]["active"] is not None
     assert programs["partner_university"]["active"] is not None
@@ -198,11 +212,15 @@ def test_rule_6_cool_off_30_days_between_starts_exact_429(
     remaining = timedelta(days=25) - timedelta(hours=1, seconds=0.5)
     assert response.headers["Retry-After"] == str(int(remaining.total_seconds()) + 1)
     assert len(learner_state("learn", learner).associations) == 1
-    world.clock.set(world.clock.now().replace(day=4, month=2, hour=9, minute=0, second=0, microsecond=0))
+    world.clock.set(
+        world.clock.now().replace(day=4, month=2, hour=9, minute=0, second=0, microsecond=0)
+    )
     assert api.link(person, "learn", world.assertion(learner)).status == 201
 
 
-def test_rule_6_three_starts_in_any_365_days_yearly_message(world: World, api: FunctionClient) -> None:
+def test_rule_6_three_starts_in_any_365_days_yearly_message(
+    world: World, api: FunctionClient
+) -> None:
     learner = unique("MCID")
     tenants = [world.tenant() for _ in range(4)]
     people = [world.person(t) for t in tenants]
@@ -334,16 +352,20 @@ def test_a_refused_request_does_not_use_up_its_jti(
 @pytest.mark.parametrize(
     ("mutate", "reason"),
     [
-        (lambda w, l: w.assertion(l, age=timedelta(minutes=12)), "expired"),
-        (lambda w, l: w.assertion(l, extra={"aud": "api://someone-else"}), "audience"),
-        (lambda w, l: w.assertion(l, extra={"iss": "https://evil.test"}), "issuer"),
-        (lambda w, l: w.assertion(l, "partner_university"), None),
-        (lambda w, l: "not.a.jwt", "malformed"),
-        (lambda w, l: w.assertion(l)[:-4] + "AAAA", "signature"),
+        (lambda w, learner: w.assertion(learner, age=timedelta(minutes=12)), "expired"),
+        (lambda w, learner: w.assertion(learner, extra={"aud": "api://someone-else"}), "audience"),
+        (lambda w, learner: w.assertion(learner, extra={"iss": "https://evil.test"}), "issuer"),
+        (lambda w, learner: w.assertion(learner, "partner_university"), None),
+        (lambda w, learner: "not.a.jwt", "malformed"),
+        (lambda w, learner: w.assertion(learner)[:-4] + "AAAA", "signature"),
     ],
 )
 def test_assertion_checks_answer_401_invalid_assertion(
-    org: tuple[Person, Person], world: World, api: FunctionClient, mutate, reason  # type: ignore[no-untyped-def]
+    org: tuple[Person, Person],
+    world: World,
+    api: FunctionClient,
+    mutate,
+    reason,
 ) -> None:
     _, person = org
     learner = unique("MCID")
@@ -371,10 +393,16 @@ def test_assertion_with_an_algorithm_other_than_es256_or_rs256_is_refused(
     _, person = org
     import jwt
 
-    claims = {"iss": "https://learn.test/issuer", "aud": "api://skills-link-tests", "sub": "x",
-              "iat": int(world.clock.now().timestamp()), "exp": int(world.clock.now().timestamp()) + 60,
-              "jti": "j", "msa": "m@outlook.com"}
-    unsigned = jwt.encode(claims, None, algorithm="none")
+    claims = {
+        "iss": "https://learn.test/issuer",
+        "aud": "api://skills-link-tests",
+        "sub": "x",
+        "iat": int(world.clock.now().timestamp()),
+        "exp": int(world.clock.now().timestamp()) + 60,
+        "jti": "j",
+        "msa": "m@outlook.com",
+    }
+    unsigned = jwt.encode(claims, "", algorithm="none")
     hs = jwt.encode(claims, "secret-that-is-long-enough-for-hs256-ok", algorithm="HS256")
     rs256_for_an_es256_program = world.assertion(unique("MCID"), "partner_university")
     for token in (unsigned, hs, rs256_for_an_es256_program):
@@ -393,7 +421,10 @@ def test_unconfigured_program_answers_503_after_body_and_before_assertion(
     assert (response.status, response.error_code) == (503, "program_not_configured")
     response = api.link(person, "learn", world.assertion(unique("MCID")))
     assert response.status == 201
-    assert api.call("POST", "me/links", person=person, json={"program": "partner_university"}).status == 400
+    assert (
+        api.call("POST", "me/links", person=person, json={"program": "partner_university"}).status
+        == 400
+    )
 
 
 def test_checks_run_in_the_contract_order(world: World, api: FunctionClient) -> None:
@@ -420,9 +451,17 @@ def test_checks_run_in_the_contract_order(world: World, api: FunctionClient) -> 
         base64.b64encode(json.dumps([1, 2]).encode()).decode(),
     ],
 )
-def test_identity_missing_or_broken_principal_is_401(api: FunctionClient, header: str | None) -> None:
+def test_identity_missing_or_broken_principal_is_401(
+    api: FunctionClient, header: str | None
+) -> None:
     headers = {} if header is None else {"X-MS-CLIENT-PRINCIPAL": header}
-    for method, path in (("GET", "me"), ("POST", "me/links"), ("DELETE", "me/links/learn"), ("GET", "org/users"), ("POST", "org/users")):
+    for method, path in (
+        ("GET", "me"),
+        ("POST", "me/links"),
+        ("DELETE", "me/links/learn"),
+        ("GET", "org/users"),
+        ("POST", "org/users"),
+    ):
         response = api.call(method, path, headers=headers, body=b"{")
         assert (response.status, response.error_code) == (401, "unauthenticated"), (method, path)
 
@@ -444,7 +483,9 @@ def test_identity_in_azure_without_app_service_authentication_refuses_every_call
     assert api.profile(person).status == 200
 
 
-def test_identity_roles_under_the_long_claim_type_make_an_admin(world: World, api: FunctionClient) -> None:
+def test_identity_roles_under_the_long_claim_type_make_an_admin(
+    world: World, api: FunctionClient
+) -> None:
     from devtools.tokens import principal_header
 
     tenant = world.tenant()

@@ -24,7 +24,7 @@ class Response:
     @property
     def error_code(self) -> str | None:
         try:
-            return self.json()["error"]["code"]
+            return str(self.json()["error"]["code"])
         except (ValueError, KeyError, TypeError):
             return None
 

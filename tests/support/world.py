@@ -19,7 +19,9 @@ def program_keys() -> dict[str, KeyPair]:
     return {"learn": KeyPair.generate("ES256"), "partner_university": KeyPair.generate("RS256")}
 
 
-def settings_for(keys: dict[str, KeyPair], connection: str = "UseDevelopmentStorage=true", **overrides: Any) -> Settings:
+def settings_for(
+    keys: dict[str, KeyPair], connection: str = "UseDevelopmentStorage=true", **overrides: Any
+) -> Settings:
     values: dict[str, Any] = {
         "AzureWebJobsStorage": connection,
         "learn_issuer": ISSUERS["learn"],

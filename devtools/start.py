@@ -1,0 +1,74 @@
+"""`make start`: Azurite on its usual ports (data under .azurite/), the tables
+the app needs, then the function app with Core Tools when it is installed."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from devtools import azurite
+from devtools.dev_token import dev_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS_FILE = ROOT / "local.settings.json"
+
+
+def ensure_local_settings() -> dict[str, str]:
+    if not SETTINGS_FILE.exists():
+        example = json.loads((ROOT / "local.settings.example.json").read_text())
+        example["Values"].update(dev_settings())
+        SETTINGS_FILE.write_text(json.dumps(example, indent=2))
+        print(f"Wrote {SETTINGS_FILE.name} with dev program keys (see README).")
+    values: dict[str, str] = json.loads(SETTINGS_FILE.read_text()).get("Values", {})
+    return values
+
+
+def prepare_storage(values: dict[str, str]) -> None:
+    from shared.settings import Settings
+    from shared.storage.tables import TableStore
+
+    os.environ.update({k: v for k, v in values.items() if isinstance(v, str)})
+    store = TableStore(Settings())
+    from shared.storage import learners, partner_users
+
+    for table in (partner_users.TABLE, learners.TABLE):
+        store.table(table)
+
+
+def _stop_like_ctrl_c(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
+    values = ensure_local_settings()
+    process = azurite.start(
+        azurite.DEFAULT_PORTS, data_dir=ROOT / ".azurite", log_path=ROOT / ".azurite" / "log.txt"
+    )
+    print("Azurite is running on 10000 (blob), 10001 (queue), 10002 (table); data in .azurite/")
+    try:
+        prepare_storage(values)
+        func = shutil.which("func")
+        if func is None:
+            print(
+                "Azure Functions Core Tools (`func`) is not installed, and the project's local "
+                "runner has not landed yet, so only Azurite is running. Install Core Tools to "
+                "serve the API on http://localhost:7071/api/. Ctrl-C stops Azurite."
+            )
+            while True:
+                time.sleep(3600)
+        print("Starting the function app with Core Tools: func start")
+        return subprocess.call([func, "start"], cwd=ROOT, env={**os.environ})
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        azurite.stop(process)
+        print("Stopped Azurite.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
