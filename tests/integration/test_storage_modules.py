@@ -1,0 +1,138 @@
+"""Each storage module against real Azurite: layout, ETags, keys, paging."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from devtools.azurite import AzuritePorts
+from shared.domain import AssociationRecord, LearnerState, PartnerUser
+from shared.storage.errors import ConcurrencyConflict, InvalidContinuation
+from shared.storage.learners import LearnerTable
+from shared.storage.partner_users import PAGE_SIZE, PartnerUserTable
+from shared.storage.tables import TableStore
+from tests.support.world import settings_for, unique
+
+NOW = datetime(2026, 3, 1, 8, tzinfo=UTC)
+AWKWARD = ["o'brien@contoso.com", "a/b\\c#d?e%f@contoso.com", "tab\there@contoso.com", "ü@ß.de"]
+
+
+@pytest.fixture
+def store(azurite: AzuritePorts, keys) -> TableStore:
+    return TableStore(settings_for(keys, azurite.connection_string))
+
+
+def user(tenant: str, email: str, **kwargs) -> PartnerUser:
+    return PartnerUser(tenant_id=tenant, email=email, display_name="X", created_at=NOW, **kwargs)
+
+
+def record(learner: str, tenant: str, email: str, **kwargs) -> AssociationRecord:
+    return AssociationRecord(
+        association_id=unique("a"),
+        program="learn",
+        learner_id=learner,
+        tenant_id=tenant,
+        user_email=email,
+        started_at=NOW,
+        jti=unique("jti"),
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("email", AWKWARD)
+def test_partner_users_store_any_email_and_round_trip(store: TableStore, email: str) -> None:
+    table = PartnerUserTable(store)
+    tenant = unique("tenant/#?")
+    saved = user(tenant, email).with_record(record("L", tenant, email))
+    table.insert(saved)
+    found = table.get(tenant, email.upper() if email.isascii() else email)
+    assert found is not None
+    assert found.value == saved
+
+
+def test_partner_users_insert_twice_and_stale_replace_conflict(store: TableStore) -> None:
+    table = PartnerUserTable(store)
+    tenant = unique("tenant")
+    first = user(tenant, "a@contoso.com")
+    etag = table.insert(first)
+    with pytest.raises(ConcurrencyConflict):
+        table.insert(first)
+    newer = table.replace(first.seen(NOW), etag)
+    with pytest.raises(ConcurrencyConflict):
+        table.replace(first, etag)
+    assert table.replace(first, newer) != newer
+    assert table.get(tenant, "missing@contoso.com") is None
+
+
+def test_partner_users_pages_by_tenant_with_filters(store: TableStore) -> None:
+    table = PartnerUserTable(store)
+    tenant, other = unique("tenant"), unique("tenant")
+    for number in range(PAGE_SIZE + 5):
+        table.insert(user(tenant, f"u{number:03d}@contoso.com"))
+    linked_email = "linked@contoso.com"
+    table.insert(user(tenant, linked_email).with_record(record("L1", tenant, linked_email)))
+    ended = record("L2", tenant, "ended@contoso.com").ended(NOW, "unlinked")
+    table.insert(user(tenant, "ended@contoso.com").with_record(ended))
+    table.insert(user(tenant, "gone@contoso.com", status="departed"))
+    table.insert(user(other, "stranger@contoso.com"))
+
+    first, token = table.page(tenant, linked=None, continuation=None)
+    assert len(first) == PAGE_SIZE
+    assert token is not None
+    rest, end = table.page(tenant, linked=None, continuation=token)
+    assert end is None
+    emails = {u.email for u in first + rest}
+    assert len(emails) == PAGE_SIZE + 5 + 3
+    assert "stranger@contoso.com" not in emails
+
+    never: list[PartnerUser] = []
+    token = None
+    while True:
+        page, token = table.page(tenant, linked=False, continuation=token)
+        never += page
+        if token is None:
+            break
+    never_emails = {u.email for u in never}
+    assert len(never_emails) == PAGE_SIZE + 5
+    assert not {"linked@contoso.com", "ended@contoso.com", "gone@contoso.com"} & never_emails
+
+    linked_now, _ = table.page(tenant, linked=True, continuation=None)
+    assert [u.email for u in linked_now] == [linked_email]
+
+
+def test_partner_users_refuse_a_forged_continuation(store: TableStore) -> None:
+    table = PartnerUserTable(store)
+    for token in ("%%%", "bm90IGpzb24", "WzFd"):
+        with pytest.raises(InvalidContinuation):
+            table.page(unique("tenant"), linked=None, continuation=token)
+
+
+@pytest.mark.parametrize("learner_id", ["MCID-1", "we/ird#id?\\x", "ctrl\x01id", "o'neil"])
+def test_learners_insert_replace_conflict(store: TableStore, learner_id: str) -> None:
+    table = LearnerTable(store)
+    learner = f"{learner_id}-{unique('x')}"
+    state = LearnerState(program="partner_university", learner_id=learner)
+    assert table.get("partner_university", learner) is None
+    etag = table.save(state, None)
+    with pytest.raises(ConcurrencyConflict):
+        table.save(state, None)
+    grown = state.with_record(record(learner, "t", "e@x.com"))
+    newer = table.save(grown, etag)
+    with pytest.raises(ConcurrencyConflict):
+        table.save(state, etag)
+    found = table.get("partner_university", learner)
+    assert found is not None
+    assert (found.value, found.etag) == (grown, newer)
+    assert table.get("learn", learner) is None
+
+
+def test_tables_are_created_on_first_use_on_a_fresh_account(azurite: AzuritePorts, keys) -> None:
+    from azure.data.tables import TableServiceClient
+
+    service = TableServiceClient.from_connection_string(azurite.connection_string)
+    store = TableStore(settings_for(keys, azurite.connection_string))
+    for name in ("learners", "partnerusers"):
+        service.delete_table(name)
+    assert LearnerTable(store).get("learn", "nobody") is None
+    assert PartnerUserTable(store).get("t", "nobody@x.com") is None
+    names = {t.name for t in service.list_tables()}
+    assert {"learners", "partnerusers"} <= names

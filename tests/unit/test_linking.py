@@ -1,0 +1,214 @@
+"""The linking rules on in-memory stores, with the clock controlled: especially
+what a crashed request leaves behind, which is hard to stage against Azurite."""
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from shared import linking
+from shared.domain import AssociationRecord, PartnerUser
+from shared.errors import ServiceError
+from shared.linking import LinkingContext
+from tests.support.fakes import FakePartnerUsers
+from tests.support.world import Person, World, unique
+
+
+def add(ctx: LinkingContext, person: Person) -> None:
+    ctx.users.insert(
+        PartnerUser(
+            tenant_id=person.tenant_id,
+            email=person.email,
+            display_name="P",
+            created_at=ctx.clock.now(),
+        )
+    )
+
+
+def body(world: World, learner: str, **kwargs: object) -> bytes:
+    return json.dumps({"program": "learn", "assertion": world.assertion(learner, **kwargs)}).encode()  # type: ignore[arg-type]
+
+
+def leave_claim_behind(ctx: LinkingContext, person: Person, learner: str) -> AssociationRecord:
+    """What a request that died after claiming the user's row leaves: a claim the
+    learner's row never saw."""
+    found = ctx.users.get(person.tenant_id, person.email)
+    assert found is not None
+    claim = AssociationRecord(
+        association_id="lost",
+        program="learn",
+        learner_id=learner,
+        tenant_id=person.tenant_id,
+        user_email=person.email,
+        started_at=ctx.clock.now(),
+        jti="lost-jti",
+    )
+    ctx.users.replace(found.value.with_record(claim), found.etag)
+    return claim
+
+
+def test_link_then_profile(fake_ctx: LinkingContext, world: World) -> None:
+    person = world.person()
+    add(fake_ctx, person)
+    result = linking.link(fake_ctx, person.caller, body(world, "MCID-1"))
+    assert result.created
+    profile = linking.profile(fake_ctx, person.caller)
+    assert profile.programs["learn"].active == result.association
+    assert profile.programs["learn"].associations_in_window == 1
+    assert profile.programs["learn"].next_association_available_at == world.clock.now() + timedelta(days=30)
+    assert profile.programs["partner_university"].active is None
+    assert profile.programs["partner_university"].next_association_available_at is None
+
+
+def test_first_seen_at_is_the_first_call_and_written_once(fake_ctx: LinkingContext, world: World) -> None:
+    person = world.person()
+    add(fake_ctx, person)
+    first = world.clock.now()
+    with pytest.raises(ServiceError):
+        linking.link(fake_ctx, person.caller, b"{}")
+    world.clock.advance(timedelta(hours=1))
+    linking.profile(fake_ctx, person.caller)
+    found = fake_ctx.users.get(person.tenant_id, person.email)
+    assert found is not None
+    assert found.value.first_seen_at == first
+
+
+def test_a_young_left_behind_claim_blocks_another_learner_as_in_flight(
+    fake_ctx: LinkingContext, world: World
+) -> None:
+    person = world.person()
+    add(fake_ctx, person)
+    leave_claim_behind(fake_ctx, person, "MCID-lost")
+    world.clock.advance(timedelta(seconds=30))
+    with pytest.raises(ServiceError) as refused:
+        linking.link(fake_ctx, person.caller, body(world, "MCID-other"))
+    assert refused.value.code == "already_linked"
+
+
+def test_an_old_left_behind_claim_is_fenced_and_dropped_so_the_person_can_link(
+    fake_ctx: LinkingContext, world: World
+) -> None:
+    person = world.person()
+    add(fake_ctx, person)
+    leave_claim_behind(fake_ctx, person, "MCID-lost")
+    world.clock.advance(timedelta(minutes=5))
+    result = linking.link(fake_ctx, person.caller, body(world, "MCID-other"))
+    assert result.created
+    found = fake_ctx.users.get(person.tenant_id, person.email)
+    assert found is not None
+    assert [a.learner_id for a in found.value.associations] == ["MCID-other"]
+    fenced = fake_ctx.learners.get("learn", "MCID-lost")
+    assert fenced is not None
+    assert fenced.value.associations == []
+
+
+def test_the_profile_drops_an_old_left_behind_claim_and_shows_no_link(
+    fake_ctx: LinkingContext, world: World
+) -> None:
+    person = world.person()
+    add(fake_ctx, person)
+    leave_claim_behind(fake_ctx, person, "MCID-lost")
+    assert linking.profile(fake_ctx, person.caller).programs["learn"].active is not None
+    world.clock.advance(timedelta(minutes=5))
+    profile = linking.profile(fake_ctx, person.caller)
+    assert profile.programs["learn"].active is None
+    assert profile.history == []
+
+
+def test_a_lost_request_cannot_commit_after_its_claim_was_fenced(
+    fake_ctx: LinkingContext, world: World
+) -> None:
+    person = world.person()
+    add(fake_ctx, person)
+    learner_before = fake_ctx.learners.get("learn", "MCID-lost")
+    assert learner_before is None
+    leave_claim_behind(fake_ctx, person, "MCID-lost")
+    world.clock.advance(timedelta(minutes=5))
+    linking.profile(fake_ctx, person.caller)
+    from shared.domain import LearnerState
+    from shared.storage.errors import ConcurrencyConflict
+
+    with pytest.raises(ConcurrencyConflict):
+        fake_ctx.learners.save(LearnerState(program="learn", learner_id="MCID-lost"), None)
+
+
+def test_a_move_whose_copy_to_the_old_user_was_lost_is_repaired_on_their_profile_read(
+    fake_ctx: LinkingContext, world: World
+) -> None:
+    person_a, person_b = world.person(), world.person()
+    add(fake_ctx, person_a)
+    add(fake_ctx, person_b)
+    linking.link(fake_ctx, person_a.caller, body(world, "MCID-9"))
+    world.clock.advance(timedelta(days=31))
+    users = fake_ctx.users
+    assert isinstance(users, FakePartnerUsers)
+    stale = users.rows[(person_a.tenant_id, person_a.email)]
+    linking.link(fake_ctx, person_b.caller, body(world, "MCID-9"))
+    users.rows[(person_a.tenant_id, person_a.email)] = stale
+    assert stale.value.linked.learn
+    profile = linking.profile(fake_ctx, person_a.caller)
+    assert profile.programs["learn"].active is None
+    assert profile.history[0].end_reason == "moved"
+    repaired = users.get(person_a.tenant_id, person_a.email)
+    assert repaired is not None
+    assert not repaired.value.linked.learn
+
+
+def test_an_unlink_whose_copy_to_the_user_was_lost_still_lets_the_person_link_again(
+    fake_ctx: LinkingContext, world: World
+) -> None:
+    person = world.person()
+    add(fake_ctx, person)
+    linking.link(fake_ctx, person.caller, body(world, "MCID-1"))
+    users = fake_ctx.users
+    assert isinstance(users, FakePartnerUsers)
+    stale = users.rows[(person.tenant_id, person.email)]
+    linking.unlink(fake_ctx, person.caller, "learn")
+    users.rows[(person.tenant_id, person.email)] = stale
+    world.clock.advance(timedelta(days=31))
+    result = linking.link(fake_ctx, person.caller, body(world, "MCID-2"))
+    assert result.created
+    found = users.get(person.tenant_id, person.email)
+    assert found is not None
+    assert [(a.learner_id, a.end_reason) for a in found.value.associations] == [
+        ("MCID-1", "unlinked"),
+        ("MCID-2", None),
+    ]
+
+
+def test_unlink_of_an_association_that_already_moved_away_is_404_and_repairs(
+    fake_ctx: LinkingContext, world: World
+) -> None:
+    person_a, person_b = world.person(), world.person()
+    add(fake_ctx, person_a)
+    add(fake_ctx, person_b)
+    linking.link(fake_ctx, person_a.caller, body(world, "MCID-5"))
+    users = fake_ctx.users
+    assert isinstance(users, FakePartnerUsers)
+    stale = users.rows[(person_a.tenant_id, person_a.email)]
+    world.clock.advance(timedelta(days=31))
+    linking.link(fake_ctx, person_b.caller, body(world, "MCID-5"))
+    users.rows[(person_a.tenant_id, person_a.email)] = stale
+    with pytest.raises(ServiceError) as refused:
+        linking.unlink(fake_ctx, person_a.caller, "learn")
+    assert (refused.value.status, refused.value.code) == (404, "not_linked")
+    found = users.get(person_a.tenant_id, person_a.email)
+    assert found is not None
+    assert found.value.associations[0].end_reason == "moved"
+
+
+def test_departed_user_cannot_link_or_read(fake_ctx: LinkingContext, world: World) -> None:
+    person = world.person()
+    add(fake_ctx, person)
+    found = fake_ctx.users.get(person.tenant_id, person.email)
+    assert found is not None
+    fake_ctx.users.replace(found.value.model_copy(update={"status": "departed"}), found.etag)
+    for call in (
+        lambda: linking.profile(fake_ctx, person.caller),
+        lambda: linking.link(fake_ctx, person.caller, body(world, unique("M"))),
+        lambda: linking.unlink(fake_ctx, person.caller, "learn"),
+    ):
+        with pytest.raises(ServiceError) as refused:
+            call()
+        assert refused.value.code == "not_partner_center_user"
+
