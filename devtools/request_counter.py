@@ -1,18 +1,17 @@
-"""Counts storage requests exactly: an azure-core per-call policy for the SDK clients."""
+"""Counts storage requests exactly: a hook that azure-core's CustomHookPolicy calls
+for every HTTP request an SDK client sends (retries included)."""
 
 import threading
 from collections import Counter
-
-from azure.core.pipeline import PipelineRequest
-from azure.core.pipeline.policies import SansIOHTTPPolicy
+from typing import Any
 
 
-class RequestCounter(SansIOHTTPPolicy):  # type: ignore[type-arg]
+class RequestCounter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.by_method: Counter[str] = Counter()
 
-    def on_request(self, request: PipelineRequest) -> None:  # type: ignore[type-arg]
+    def __call__(self, request: Any) -> None:
         with self._lock:
             self.by_method[request.http_request.method] += 1
 

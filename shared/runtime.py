@@ -4,6 +4,7 @@ Function packages ask for `current()`; tests `install()` their own runtime (an
 Azurite connection, a controlled clock) and `reset()` it after."""
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -20,11 +21,11 @@ from shared.storage.tables import TableStore
 class Runtime:
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
-    per_call_policies: list[Any] = field(default_factory=list)
+    request_hook: Callable[[Any], None] | None = None
 
     @cached_property
     def tables(self) -> TableStore:
-        return TableStore(self.settings, self.per_call_policies)
+        return TableStore(self.settings, self.request_hook)
 
     @cached_property
     def policy(self) -> AssociationPolicy:

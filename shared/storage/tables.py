@@ -2,7 +2,7 @@
 per process, idempotently, so the app works on a fresh account."""
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from shared.settings import DEVELOPMENT_STORAGE, Settings
@@ -12,9 +12,13 @@ if TYPE_CHECKING:
 
 
 class TableStore:
-    def __init__(self, settings: Settings, per_call_policies: Sequence[Any] = ()) -> None:
+    def __init__(
+        self, settings: Settings, request_hook: Callable[[Any], None] | None = None
+    ) -> None:
+        """request_hook sees every HTTP request the SDK sends, retries included (through
+        azure-core's CustomHookPolicy: azure-data-tables ignores per_call_policies)."""
         self._settings = settings
-        self._per_call_policies = list(per_call_policies)
+        self._request_hook = request_hook
         self._service: TableServiceClient | None = None
         self._clients: dict[str, TableClient] = {}
         self._lock = threading.Lock()
@@ -24,8 +28,8 @@ class TableStore:
 
         if self._service is None:
             extra: dict[str, Any] = {}
-            if self._per_call_policies:
-                extra["per_call_policies"] = self._per_call_policies
+            if self._request_hook is not None:
+                extra["raw_request_hook"] = self._request_hook
             account = self._settings.storage_account_name
             if account and self._settings.storage_connection == DEVELOPMENT_STORAGE:
                 from azure.identity import DefaultAzureCredential

@@ -25,8 +25,8 @@ def add(ctx: LinkingContext, person: Person) -> None:
     )
 
 
-def body(world: World, learner: str, **kwargs: object) -> bytes:
-    return json.dumps({"program": "learn", "assertion": world.assertion(learner, **kwargs)}).encode()  # type: ignore[arg-type]
+def body(world: World, learner: str) -> bytes:
+    return json.dumps({"program": "learn", "assertion": world.assertion(learner)}).encode()
 
 
 def leave_claim_behind(ctx: LinkingContext, person: Person, learner: str) -> AssociationRecord:
@@ -55,12 +55,16 @@ def test_link_then_profile(fake_ctx: LinkingContext, world: World) -> None:
     profile = linking.profile(fake_ctx, person.caller)
     assert profile.programs["learn"].active == result.association
     assert profile.programs["learn"].associations_in_window == 1
-    assert profile.programs["learn"].next_association_available_at == world.clock.now() + timedelta(days=30)
+    assert profile.programs["learn"].next_association_available_at == world.clock.now() + timedelta(
+        days=30
+    )
     assert profile.programs["partner_university"].active is None
     assert profile.programs["partner_university"].next_association_available_at is None
 
 
-def test_first_seen_at_is_the_first_call_and_written_once(fake_ctx: LinkingContext, world: World) -> None:
+def test_first_seen_at_is_the_first_call_and_written_once(
+    fake_ctx: LinkingContext, world: World
+) -> None:
     person = world.person()
     add(fake_ctx, person)
     first = world.clock.now()
@@ -211,4 +215,3 @@ def test_departed_user_cannot_link_or_read(fake_ctx: LinkingContext, world: Worl
         with pytest.raises(ServiceError) as refused:
             call()
         assert refused.value.code == "not_partner_center_user"
-

@@ -6,7 +6,9 @@ from shared.policy import AssociationPolicy, describe_duration
 
 DAY = timedelta(days=1)
 T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
-POLICY = AssociationPolicy(max_per_window=3, window=timedelta(days=365), cool_off=timedelta(days=30))
+POLICY = AssociationPolicy(
+    max_per_window=3, window=timedelta(days=365), cool_off=timedelta(days=30)
+)
 
 
 def test_no_starts_nothing_limits() -> None:
@@ -58,7 +60,9 @@ def test_only_the_last_three_starts_matter_for_the_yearly_limit() -> None:
 
 
 def test_messages_use_the_settings_numbers() -> None:
-    short = AssociationPolicy(max_per_window=2, window=timedelta(hours=2), cool_off=timedelta(seconds=90))
+    short = AssociationPolicy(
+        max_per_window=2, window=timedelta(hours=2), cool_off=timedelta(seconds=90)
+    )
     limit = short.limit_at([T0], T0)
     assert limit is not None
     assert "a period of 90 seconds between associations" in short.message(limit)

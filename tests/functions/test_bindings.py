@@ -1,0 +1,80 @@
+"""What the host must index, from each function's own binding JSON: a wrong route,
+method or auth level fails here, not in production."""
+
+import json
+from typing import Any
+
+import pytest
+
+from devtools.routing import Route
+
+EXPECTED_HTTP = {
+    "link_learner": ("me/links", ["POST"]),
+    "my_profile": ("me", ["GET"]),
+    "unlink_learner": ("me/links/{program}", ["DELETE"]),
+    "list_org_users": ("org/users", ["GET"]),
+    "add_org_user": ("org/users", ["POST"]),
+}
+
+
+@pytest.fixture(scope="module")
+def function_json() -> dict[str, dict[str, Any]]:
+    import azure.functions as func
+
+    from function_app import app
+
+    fresh = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+    fresh._function_builders = list(app._function_builders)  # get_functions() is once per app
+    return {
+        str(f.get_function_name()): json.loads(f.get_function_json()) for f in fresh.get_functions()
+    }
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_HTTP))
+def test_http_function_binding_json(function_json: dict[str, dict[str, Any]], name: str) -> None:
+    route, methods = EXPECTED_HTTP[name]
+    bindings = function_json[name]["bindings"]
+    assert bindings == [
+        {
+            "direction": "IN",
+            "type": "httpTrigger",
+            "name": "req",
+            "methods": methods,
+            "authLevel": "ANONYMOUS",
+            "route": route,
+        },
+        {"direction": "OUT", "type": "http", "name": "$return"},
+    ]
+    assert function_json[name]["scriptFile"] == "function_app.py"
+
+
+def test_every_function_is_expected(function_json: dict[str, dict[str, Any]]) -> None:
+    assert set(function_json) == set(EXPECTED_HTTP)
+
+
+def test_route_prefix_is_api() -> None:
+    with open("host.json") as host:
+        assert json.load(host)["extensions"]["http"]["routePrefix"] == "api"
+
+
+def test_routes_resolve_from_binding_metadata(routes: list[Route]) -> None:
+    from devtools.routing import find_route
+
+    found = find_route(routes, "DELETE", "me/links/partner_university")
+    assert found is not None
+    assert (found[0].name, found[1]) == ("unlink_learner", {"program": "partner_university"})
+
+
+def test_importing_function_app_loads_no_storage_sdk_jwt_or_settings() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, function_app; "
+        "heavy = [m for m in ('azure.data.tables', 'jwt', 'pydantic_settings', 'shared.settings', "
+        "'cryptography', 'azure.storage.queue') if m in sys.modules]; print(heavy)"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert output.stdout.strip() == "[]"
