@@ -1,0 +1,105 @@
+"""The profile's exact shape, and that no input of any shape gives a 500."""
+
+import base64
+import json
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.support.api import FunctionClient
+from tests.support.world import World, unique
+
+ASSOCIATION_KEYS = {
+    "program", "learner_id", "tenant_id", "user_email", "started_at", "ended_at", "end_reason",
+}  # fmt: skip
+
+
+def test_profile_has_exactly_the_contract_shape_and_history_newest_first(
+    world: World, api: FunctionClient
+) -> None:
+    tenant = world.tenant()
+    person = world.person(tenant)
+    api.add_user(world.admin(tenant), person, "Pat")
+    first, second = unique("MCID"), unique("MCID")
+    api.link(person, "learn", world.assertion(first))
+    world.clock.advance(timedelta(days=2))
+    api.unlink(person, "learn")
+    world.clock.advance(timedelta(days=40))
+    api.link(person, "learn", world.assertion(second))
+
+    profile = api.profile(person).json()
+    assert set(profile) == {"user", "programs", "history", "pending_credits", "credited"}
+    assert profile["user"] == {
+        "tenant_id": tenant,
+        "email": person.email,
+        "display_name": "Pat",
+        "status": "active",
+    }
+    assert set(profile["programs"]) == {"learn", "partner_university"}
+    for status in profile["programs"].values():
+        assert set(status) == {"active", "associations_in_window", "next_association_available_at"}
+    learn = profile["programs"]["learn"]
+    assert set(learn["active"]) == ASSOCIATION_KEYS
+    assert learn["active"]["learner_id"] == second
+    assert learn["associations_in_window"] == 1
+    assert learn["next_association_available_at"] == "2026-03-18T09:00:00Z"
+    assert [(h["learner_id"], h["end_reason"]) for h in profile["history"]] == [
+        (second, None),
+        (first, "unlinked"),
+    ]
+    assert profile["history"][1]["ended_at"] == "2026-01-07T09:00:00Z"
+    assert profile["history"][1]["tenant_id"] == tenant
+    assert profile["programs"]["partner_university"] == {
+        "active": None,
+        "associations_in_window": 0,
+        "next_association_available_at": None,
+    }
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+bodies = st.one_of(
+    st.binary(max_size=64),
+    json_values.map(lambda v: json.dumps(v).encode()),
+    st.fixed_dictionaries(
+        {
+            "program": json_values | st.sampled_from(["learn", "partner_university"]),
+            "assertion": json_values,
+        }
+    ).map(lambda v: json.dumps(v).encode()),
+    st.fixed_dictionaries({"email": json_values | st.emails(), "display_name": json_values}).map(
+        lambda v: json.dumps(v).encode()
+    ),
+)
+principals = st.one_of(
+    st.none(),
+    st.text(max_size=40),
+    json_values.map(lambda v: base64.b64encode(json.dumps(v).encode()).decode()),
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=bodies,
+    header=principals,
+    path=st.sampled_from(["me/links", "org/users", "me", "me/links/x%2Fy"]),
+)
+def test_no_input_gives_a_500(
+    world: World, api: FunctionClient, body: bytes, header: str | None, path: str
+) -> None:
+    tenant = "fuzz-tenant"
+    admin = world.admin(tenant)
+    for person_header in (header, admin.header, world.person(tenant).header):
+        method = "GET" if path == "me" else "DELETE" if path.startswith("me/links/") else "POST"
+        headers = {} if person_header is None else {"X-MS-CLIENT-PRINCIPAL": person_header}
+        response = api.call(method, path, headers=headers, body=body)
+        assert response.status < 500, response.body
+        assert response.error_code is not None or response.status in (200, 201, 204)
