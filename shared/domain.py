@@ -1,12 +1,14 @@
 """What the service stores about people and learners, independent of storage."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
 from shared.models import (
     PROGRAMS,
     Association,
+    Credential,
+    CredentialKind,
     EndReason,
     Instant,
     LinkedPrograms,
@@ -29,6 +31,7 @@ class AssociationRecord(BaseModel):
     learner_id: str
     tenant_id: str
     user_email: str
+    display_name: str = ""
     started_at: Instant
     ended_at: Instant | None = None
     end_reason: EndReason | None = None
@@ -157,3 +160,45 @@ class PartnerUser(BaseModel):
             first_seen_at=self.first_seen_at,
             linked=self.linked,
         )
+
+
+class CredentialRecord(BaseModel):
+    """A learner's completed credential; reported twice, it keeps the earliest completion."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    kind: CredentialKind
+    title: str
+    completed_at: Instant
+
+    def merged(self, reported: "CredentialRecord") -> "CredentialRecord":
+        earliest = min(self, reported, key=lambda c: c.completed_at)
+        return self if earliest.completed_at == self.completed_at else reported
+
+    def to_wire(self) -> Credential:
+        return Credential(
+            id=self.id, kind=self.kind, title=self.title, completed_at=self.completed_at
+        )
+
+
+class CreditedRecord(BaseModel):
+    """One credential counted for one organization (the Skills Report row's twin in
+    the learner's partition)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    association_id: str
+    tenant_id: str
+    user_email: str
+    display_name: str
+    credential: CredentialRecord
+    credited_at: Instant
+    removal_on: date | None = None
+
+
+def credit_due_at(
+    credential: CredentialRecord, association: AssociationRecord, delay: timedelta
+) -> datetime:
+    """Rule 7: due a delay after the later of the completion and the association's start."""
+    return max(credential.completed_at, association.started_at) + delay

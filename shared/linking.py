@@ -253,6 +253,7 @@ def _attempt_link(
         learner_id=proof.learner_id,
         tenant_id=user.tenant_id,
         user_email=user.email,
+        display_name=user.display_name,
         started_at=now,
         jti=proof.jti,
     )

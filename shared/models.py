@@ -24,6 +24,20 @@ def format_instant(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def _bounded_id(value: str) -> str:
+    stripped = value.strip()
+    if not stripped or len(stripped) > 256:
+        raise ValueError("must hold 1 to 256 characters")
+    return stripped
+
+
+def _bounded_title(value: str) -> str:
+    stripped = value.strip()
+    if not stripped or len(stripped) > 1024:
+        raise ValueError("must hold 1 to 1024 characters")
+    return stripped
+
+
 Instant = Annotated[
     datetime,
     AfterValidator(_as_utc),
@@ -111,3 +125,43 @@ class LinkRequest(WireModel):
 class AddUserRequest(WireModel):
     email: str
     display_name: str
+
+
+class ReportRow(WireModel):
+    email: str
+    display_name: str
+    program: Program
+    learner_id: str
+    credential_id: str
+    kind: CredentialKind
+    title: str
+    completed_at: Instant
+    credited_at: Instant
+    removal_on: date | None
+
+
+class ReportPage(WireModel):
+    rows: list[ReportRow]
+    continuation: str | None
+
+
+class LearningCredential(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: Annotated[str, AfterValidator(_bounded_id)]
+    kind: CredentialKind
+    title: Annotated[str, AfterValidator(_bounded_title)]
+
+
+class LearningEvent(BaseModel):
+    """A message on the learning-events queue. Unknown extra fields are ignored so a
+    platform can add some without its messages turning to poison."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    event_id: Annotated[str, AfterValidator(_bounded_id)]
+    type: Literal["credential.completed"]
+    program: Program
+    learner_id: Annotated[str, AfterValidator(_bounded_id)]
+    credential: LearningCredential
+    completed_at: Instant

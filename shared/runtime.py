@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.assertions import AssertionVerifiers
 from shared.clock import Clock, SystemClock
@@ -15,6 +15,10 @@ from shared.linking import LinkingContext
 from shared.policy import AssociationPolicy
 from shared.settings import Settings
 from shared.storage.tables import TableStore
+
+if TYPE_CHECKING:
+    from shared.credits import CreditContext
+    from shared.storage.queues import QueueStore
 
 
 @dataclass
@@ -26,6 +30,27 @@ class Runtime:
     @cached_property
     def tables(self) -> TableStore:
         return TableStore(self.settings, self.request_hook)
+
+    @cached_property
+    def queues(self) -> "QueueStore":
+        from shared.storage.queues import QueueStore
+
+        return QueueStore(self.settings, self.request_hook)
+
+    @cached_property
+    def credits(self) -> "CreditContext":
+        from shared.credits import CreditContext
+        from shared.storage.credit_wakes import CreditWakeTable
+        from shared.storage.skills_report import SkillsReportTable
+
+        return CreditContext(
+            learners=self.linking.learners,
+            report=SkillsReportTable(self.tables),
+            wakes=CreditWakeTable(self.tables),
+            queue=self.queues,
+            clock=self.clock,
+            delay=self.settings.credit_delay,
+        )
 
     @cached_property
     def policy(self) -> AssociationPolicy:

@@ -1,29 +1,45 @@
-"""Table `learners`: one partition per learner (program and learner id). Its
-`state` row is the truth about the learner's associations and changes only
-under its ETag."""
+"""Table `learners`: one partition per learner (program and learner id).
 
+Rows: `state` (the truth about the learner's associations, changed only under its
+ETag), `cred|{id}` (each completed credential, earliest completion kept), and
+`credited|{tenant}|{id}` (each credential counted for an organization)."""
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
-from shared.domain import LearnerState
+from shared.domain import CredentialRecord, CreditedRecord, LearnerState
 from shared.keys import encode_key
 from shared.models import Program
-from shared.storage.ports import Versioned
+from shared.storage.errors import ConcurrencyConflict
+from shared.storage.ports import LearnerFile, Versioned
 from shared.storage.tables import TableStore
 from shared.storage.versioned import conflicts_as_concurrency, etag_of
 
 TABLE = "learners"
 STATE_ROW = "state"
+CREDENTIAL_PREFIX = "cred|"
+CREDITED_PREFIX = "credited|"
+TRANSACTION_LIMIT = 100
 
 
 def learner_partition(program: Program, learner_id: str) -> str:
     return f"{program}:{encode_key(learner_id)}"
 
 
-def _entity(state: LearnerState) -> dict[str, Any]:
+def credential_row(credential_id: str) -> str:
+    return CREDENTIAL_PREFIX + encode_key(credential_id)
+
+
+def credited_row(tenant_id: str, credential_id: str) -> str:
+    return f"{CREDITED_PREFIX}{encode_key(tenant_id)}|{encode_key(credential_id)}"
+
+
+def _state_entity(state: LearnerState) -> dict[str, Any]:
     active = state.active
     return {
         "PartitionKey": learner_partition(state.program, state.learner_id),
@@ -31,6 +47,23 @@ def _entity(state: LearnerState) -> dict[str, Any]:
         "ActiveAssociationId": active.association_id if active else "",
         "Data": state.model_dump_json(),
     }
+
+
+@contextmanager
+def _transaction_conflicts() -> Iterator[None]:
+    from azure.data.tables import TableTransactionError
+
+    try:
+        yield
+    except TableTransactionError as error:
+        if error.status_code in (409, 412):
+            raise ConcurrencyConflict(str(error)) from error
+        raise
+
+
+def chunks(items: Sequence[Any], size: int = TRANSACTION_LIMIT) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 class LearnerTable:
@@ -51,12 +84,101 @@ class LearnerTable:
         table = self._store.table(TABLE)
         with conflicts_as_concurrency():
             if etag is None:
-                return etag_of(table.create_entity(_entity(state)))
+                return etag_of(table.create_entity(_state_entity(state)))
             return etag_of(
                 table.update_entity(
-                    _entity(state),
+                    _state_entity(state),
                     mode=UpdateMode.REPLACE,
                     etag=etag,
                     match_condition=MatchConditions.IfNotModified,
                 )
             )
+
+    def read_file(
+        self, program: Program, learner_id: str, *, only_credential: str | None = None
+    ) -> LearnerFile:
+        """The whole partition in one query (paged past 1,000 rows), or with
+        only_credential just the state row and that credential's row."""
+        parameters: dict[str, Any] = {"pk": learner_partition(program, learner_id)}
+        query = "PartitionKey eq @pk"
+        if only_credential is not None:
+            query += " and (RowKey eq @state or RowKey eq @cred)"
+            parameters.update(state=STATE_ROW, cred=credential_row(only_credential))
+        found = LearnerFile()
+        for entity in self._store.table(TABLE).query_entities(query, parameters=parameters):
+            row, etag = entity["RowKey"], str(entity.metadata["etag"])
+            if row == STATE_ROW:
+                found.state = Versioned(LearnerState.model_validate_json(entity["Data"]), etag)
+            elif row.startswith(CREDENTIAL_PREFIX):
+                credential = CredentialRecord.model_validate_json(entity["Data"])
+                found.credentials[credential.id] = Versioned(credential, etag)
+            elif row.startswith(CREDITED_PREFIX):
+                found.credited.append(CreditedRecord.model_validate_json(entity["Data"]))
+        return found
+
+    def save_credential(
+        self, program: Program, learner_id: str, credential: CredentialRecord, etag: str | None
+    ) -> str:
+        entity = {
+            "PartitionKey": learner_partition(program, learner_id),
+            "RowKey": credential_row(credential.id),
+            "Data": credential.model_dump_json(),
+        }
+        table = self._store.table(TABLE)
+        with conflicts_as_concurrency():
+            if etag is None:
+                return etag_of(table.create_entity(entity))
+            return etag_of(
+                table.update_entity(
+                    entity,
+                    mode=UpdateMode.REPLACE,
+                    etag=etag,
+                    match_condition=MatchConditions.IfNotModified,
+                )
+            )
+
+    def put_credited(
+        self,
+        program: Program,
+        learner_id: str,
+        records: Sequence[CreditedRecord],
+        *,
+        while_unchanged: Versioned[LearnerState] | None = None,
+    ) -> None:
+        """Idempotent upserts, at most 100 to a transaction. With while_unchanged, the
+        first transaction also re-writes the state row under its ETag, so credit is
+        written only while the association it was checked against still stands."""
+        if not records:
+            return
+        partition = learner_partition(program, learner_id)
+        table = self._store.table(TABLE)
+        guard: list[Any] = []
+        if while_unchanged is not None:
+            guard = [
+                (
+                    "update",
+                    _state_entity(while_unchanged.value),
+                    {
+                        "mode": UpdateMode.REPLACE,
+                        "etag": while_unchanged.etag,
+                        "match_condition": MatchConditions.IfNotModified,
+                    },
+                )
+            ]
+        upserts = [
+            (
+                "upsert",
+                {
+                    "PartitionKey": partition,
+                    "RowKey": credited_row(r.tenant_id, r.credential.id),
+                    "Data": r.model_dump_json(),
+                },
+                {"mode": UpdateMode.REPLACE},
+            )
+            for r in records
+        ]
+        first = TRANSACTION_LIMIT - len(guard)
+        with conflicts_as_concurrency(), _transaction_conflicts():
+            table.submit_transaction([*guard, *upserts[:first]])
+        for batch in chunks(upserts[first:]):
+            table.submit_transaction(list(batch))

@@ -1,11 +1,13 @@
 """What the rules need of storage. The Azure modules implement these; unit tests
 of the rules use in-memory fakes of the same shape."""
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Generic, Protocol, TypeVar
 
-from shared.domain import LearnerState, PartnerUser
-from shared.models import Program
+from shared.domain import CredentialRecord, CreditedRecord, LearnerState, PartnerUser
+from shared.models import Program, ReportRow
 
 T = TypeVar("T")
 
@@ -14,6 +16,15 @@ T = TypeVar("T")
 class Versioned(Generic[T]):
     value: T
     etag: str
+
+
+@dataclass
+class LearnerFile:
+    """Everything stored about one learner, read in one query."""
+
+    state: Versioned[LearnerState] | None = None
+    credentials: dict[str, Versioned[CredentialRecord]] = field(default_factory=dict)
+    credited: list[CreditedRecord] = field(default_factory=list)
 
 
 class PartnerUserStore(Protocol):
@@ -39,3 +50,61 @@ class LearnerStore(Protocol):
         """Insert when etag is None, else replace if unchanged since read; raises
         ConcurrencyConflict otherwise."""
         ...
+
+    def read_file(
+        self, program: Program, learner_id: str, *, only_credential: str | None = None
+    ) -> LearnerFile: ...
+
+    def save_credential(
+        self, program: Program, learner_id: str, credential: CredentialRecord, etag: str | None
+    ) -> str: ...
+
+    def put_credited(
+        self,
+        program: Program,
+        learner_id: str,
+        records: Sequence[CreditedRecord],
+        *,
+        while_unchanged: Versioned[LearnerState] | None = None,
+    ) -> None:
+        """Raises ConcurrencyConflict when while_unchanged's row changed."""
+        ...
+
+
+def hour_slot(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y%m%d%H")
+
+
+@dataclass(frozen=True)
+class Wake:
+    """A reminder to look at one association's credits at or after `due_at`."""
+
+    program: Program
+    learner_id: str
+    association_id: str
+    due_at: datetime
+
+    @property
+    def slot(self) -> str:
+        """The hour a wake-up is filed under: one row per association and hour."""
+        return hour_slot(self.due_at)
+
+
+class WakeStore(Protocol):
+    def schedule(self, wake: Wake) -> None: ...
+
+    def due(self, now: datetime, limit: int) -> list[Wake]: ...
+
+    def remove(self, wake: Wake) -> None: ...
+
+
+class CreditQueue(Protocol):
+    def send_wake(self, wake: Wake) -> None: ...
+
+
+class ReportStore(Protocol):
+    def put_rows(self, tenant_id: str, rows: Sequence[ReportRow]) -> None: ...
+
+    def page(
+        self, tenant_id: str, continuation: str | None, page_size: int = ...
+    ) -> tuple[list[ReportRow], str | None]: ...

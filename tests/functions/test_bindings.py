@@ -48,8 +48,52 @@ def test_http_function_binding_json(function_json: dict[str, dict[str, Any]], na
     assert function_json[name]["scriptFile"] == "function_app.py"
 
 
+EXPECTED_OTHER: dict[str, list[dict[str, Any]]] = {
+    "ingest_learning_event": [
+        {
+            "direction": "IN",
+            "type": "queueTrigger",
+            "name": "msg",
+            "queueName": "learning-events",
+            "connection": "AzureWebJobsStorage",
+        }
+    ],
+    "apply_due_credit": [
+        {
+            "direction": "IN",
+            "type": "queueTrigger",
+            "name": "msg",
+            "queueName": "credits-due",
+            "connection": "AzureWebJobsStorage",
+        }
+    ],
+    "send_due_credit_wakes": [
+        {
+            "direction": "IN",
+            "type": "timerTrigger",
+            "name": "timer",
+            "schedule": "0 */5 * * * *",
+            "runOnStartup": False,
+            "useMonitor": True,
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_OTHER))
+def test_queue_and_timer_binding_json(function_json: dict[str, dict[str, Any]], name: str) -> None:
+    assert function_json[name]["bindings"] == EXPECTED_OTHER[name]
+
+
 def test_every_function_is_expected(function_json: dict[str, dict[str, Any]]) -> None:
-    assert set(function_json) == set(EXPECTED_HTTP)
+    assert set(function_json) == set(EXPECTED_HTTP) | set(EXPECTED_OTHER)
+
+
+def test_host_json_reads_base64_queue_messages_and_gives_up_after_five_tries() -> None:
+    with open("host.json") as host:
+        queues = json.load(host)["extensions"]["queues"]
+    assert queues["messageEncoding"] == "base64"
+    assert queues["maxDequeueCount"] == 5
 
 
 def test_route_prefix_is_api() -> None:

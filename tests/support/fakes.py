@@ -3,11 +3,12 @@ unit tests of the rules. Every storage module is also tested against Azurite."""
 
 import itertools
 import threading
+from collections.abc import Sequence
 
-from shared.domain import LearnerState, PartnerUser
+from shared.domain import CredentialRecord, CreditedRecord, LearnerState, PartnerUser
 from shared.models import Program
 from shared.storage.errors import ConcurrencyConflict, InvalidContinuation
-from shared.storage.ports import Versioned
+from shared.storage.ports import LearnerFile, Versioned
 
 _etags = itertools.count(1)
 
@@ -57,7 +58,56 @@ class FakePartnerUsers:
 class FakeLearners:
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str], Versioned[LearnerState]] = {}
+        self.credentials: dict[tuple[str, str, str], Versioned[CredentialRecord]] = {}
+        self.credited: dict[tuple[str, str, str, str], CreditedRecord] = {}
         self._lock = threading.Lock()
+
+    def read_file(
+        self, program: Program, learner_id: str, *, only_credential: str | None = None
+    ) -> LearnerFile:
+        return LearnerFile(
+            state=self.rows.get((program, learner_id)),
+            credentials={
+                c: v
+                for (p, lid, c), v in self.credentials.items()
+                if (p, lid) == (program, learner_id) and only_credential in (None, c)
+            },
+            credited=[
+                r
+                for (p, lid, _, _), r in self.credited.items()
+                if (p, lid) == (program, learner_id)
+            ],
+        )
+
+    def save_credential(
+        self, program: Program, learner_id: str, credential: CredentialRecord, etag: str | None
+    ) -> str:
+        with self._lock:
+            key = (program, learner_id, credential.id)
+            current = self.credentials.get(key)
+            if (current is None) != (etag is None) or (current and current.etag != etag):
+                raise ConcurrencyConflict("conflict")
+            new_etag = str(next(_etags))
+            self.credentials[key] = Versioned(credential, new_etag)
+            return new_etag
+
+    def put_credited(
+        self,
+        program: Program,
+        learner_id: str,
+        records: Sequence[CreditedRecord],
+        *,
+        while_unchanged: Versioned[LearnerState] | None = None,
+    ) -> None:
+        with self._lock:
+            if while_unchanged is not None and records:
+                current = self.rows.get((program, learner_id))
+                if current is None or current.etag != while_unchanged.etag:
+                    raise ConcurrencyConflict("state changed")
+                self.rows[(program, learner_id)] = Versioned(current.value, str(next(_etags)))
+            for record in records:
+                key = (program, learner_id, record.tenant_id, record.credential.id)
+                self.credited[key] = record
 
     def get(self, program: Program, learner_id: str) -> Versioned[LearnerState] | None:
         return self.rows.get((program, learner_id))

@@ -1,0 +1,73 @@
+"""Table `creditwakes`: when to look at an association's credits again. Partition =
+the due hour (`YYYYMMDDHH`), so the scheduler reads only hours that have come,
+and its cost grows with what is due, not with the number of learners."""
+
+import contextlib
+from datetime import UTC, datetime
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from shared.models import Program
+from shared.storage.learners import learner_partition
+from shared.storage.ports import Wake
+from shared.storage.tables import TableStore
+
+TABLE = "creditwakes"
+
+
+def _keys(wake: Wake) -> tuple[str, str]:
+    return (
+        wake.slot,
+        f"{learner_partition(wake.program, wake.learner_id)}|{wake.association_id}",
+    )
+
+
+class CreditWakeTable:
+    def __init__(self, store: TableStore) -> None:
+        self._store = store
+
+    def schedule(self, wake: Wake) -> None:
+        partition, row = _keys(wake)
+        self._store.table(TABLE).upsert_entity(
+            {
+                "PartitionKey": partition,
+                "RowKey": row,
+                "Program": wake.program,
+                "LearnerId": wake.learner_id,
+                "AssociationId": wake.association_id,
+                "DueAt": wake.due_at.astimezone(UTC).isoformat(),
+            },
+            mode=UpdateMode.REPLACE,
+        )
+
+    def due(self, now: datetime, limit: int) -> list[Wake]:
+        entities = self._store.table(TABLE).query_entities(
+            "PartitionKey le @bucket",
+            parameters={
+                "bucket": Wake(program="learn", learner_id="", association_id="", due_at=now).slot
+            },
+            results_per_page=min(limit, 1000),
+        )
+        wakes: list[Wake] = []
+        for entity in entities:
+            wakes.append(_wake(entity))
+            if len(wakes) >= limit:
+                break
+        return wakes
+
+    def remove(self, wake: Wake) -> None:
+        partition, row = _keys(wake)
+        with contextlib.suppress(ResourceNotFoundError):
+            self._store.table(TABLE).delete_entity(partition, row)
+
+
+def _wake(entity: dict[str, Any]) -> Wake:
+    program: Program = "learn" if entity["Program"] == "learn" else "partner_university"
+    return Wake(
+        program=program,
+        learner_id=entity["LearnerId"],
+        association_id=entity["AssociationId"],
+        due_at=datetime.fromisoformat(entity["DueAt"]),
+    )

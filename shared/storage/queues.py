@@ -1,0 +1,65 @@
+"""Storage queues, made on first use and created idempotently. Messages are base64,
+as the Functions queue trigger expects (host.json messageEncoding)."""
+
+import contextlib
+import json
+import threading
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from shared.settings import DEVELOPMENT_STORAGE, Settings
+from shared.storage.ports import Wake
+
+if TYPE_CHECKING:
+    from azure.storage.queue import QueueClient
+
+LEARNING_EVENTS = "learning-events"
+LEARNING_EVENTS_POISON = "learning-events-poison"
+CREDITS_DUE = "credits-due"
+CREDITS_DUE_POISON = "credits-due-poison"
+
+
+class QueueStore:
+    def __init__(self, settings: Settings, request_hook: Any = None) -> None:
+        self._settings = settings
+        self._request_hook = request_hook
+        self._clients: dict[str, QueueClient] = {}
+        self._lock = threading.Lock()
+
+    def queue(self, name: str) -> "QueueClient":
+        client = self._clients.get(name)
+        if client is not None:
+            return client
+        from azure.core.exceptions import ResourceExistsError
+        from azure.storage.queue import QueueClient, TextBase64EncodePolicy
+
+        with self._lock:
+            if name not in self._clients:
+                extra: dict[str, Any] = {"message_encode_policy": TextBase64EncodePolicy()}
+                if self._request_hook is not None:
+                    extra["raw_request_hook"] = self._request_hook
+                account = self._settings.storage_account_name
+                if account and self._settings.storage_connection == DEVELOPMENT_STORAGE:
+                    from azure.identity import DefaultAzureCredential
+
+                    created = QueueClient(
+                        f"https://{account}.queue.core.windows.net",
+                        name,
+                        credential=DefaultAzureCredential(),
+                        **extra,
+                    )
+                else:
+                    created = QueueClient.from_connection_string(
+                        self._settings.storage_connection, name, **extra
+                    )
+                with contextlib.suppress(ResourceExistsError):
+                    created.create_queue()
+                self._clients[name] = created
+            return self._clients[name]
+
+    def send_text(self, name: str, text: str) -> None:
+        self.queue(name).send_message(text)
+
+    def send_wake(self, wake: Wake) -> None:
+        payload = {**asdict(wake), "due_at": wake.due_at.isoformat()}
+        self.send_text(CREDITS_DUE, json.dumps(payload))

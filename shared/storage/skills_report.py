@@ -1,0 +1,63 @@
+"""Table `skillsreport`: one partition per organization, one row per credential
+counted for it (program, learner, credential), so a credential is never shown
+twice for the same organization (rule 8) and a report page is one query."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from azure.data.tables import UpdateMode
+
+from shared.keys import encode_key
+from shared.models import ReportRow
+from shared.storage.learners import chunks
+from shared.storage.tables import TableStore
+from shared.storage.versioned import decode_continuation, encode_continuation
+
+TABLE = "skillsreport"
+PAGE_SIZE = 500
+
+
+def report_row_key(row: ReportRow) -> str:
+    return f"{row.program}:{encode_key(row.learner_id)}|{encode_key(row.credential_id)}"
+
+
+class SkillsReportTable:
+    def __init__(self, store: TableStore) -> None:
+        self._store = store
+
+    def put_rows(self, tenant_id: str, rows: Sequence[ReportRow]) -> None:
+        """Idempotent upserts in transactions of at most 100 (one partition)."""
+        partition = encode_key(tenant_id)
+        table = self._store.table(TABLE)
+        for batch in chunks(rows):
+            table.submit_transaction(
+                [
+                    (
+                        "upsert",
+                        {
+                            "PartitionKey": partition,
+                            "RowKey": report_row_key(row),
+                            "Data": row.model_dump_json(),
+                        },
+                        {"mode": UpdateMode.REPLACE},
+                    )
+                    for row in batch
+                ]
+            )
+
+    def page(
+        self, tenant_id: str, continuation: str | None, page_size: int = PAGE_SIZE
+    ) -> tuple[list[ReportRow], str | None]:
+        parameters: dict[str, Any] = {"tenant": encode_key(tenant_id)}
+        pages = (
+            self._store.table(TABLE)
+            .query_entities(
+                "PartitionKey eq @tenant",
+                parameters=parameters,
+                results_per_page=page_size,
+                select=["Data"],
+            )
+            .by_page(continuation_token=decode_continuation(continuation))  # type: ignore[arg-type]
+        )
+        rows = [ReportRow.model_validate_json(entity["Data"]) for entity in next(pages, [])]
+        return rows, encode_continuation(getattr(pages, "continuation_token", None))
