@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-import azure.functions as func
-
 
 @dataclass(frozen=True)
 class Route:
@@ -35,10 +33,10 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile("".join(parts))
 
 
-def http_routes(app: func.FunctionApp) -> list[Route]:
-    """Call once per app object: get_functions() may be called only once."""
+def http_routes(functions: list[Any]) -> list[Route]:
+    """From the list app.get_functions() gave (it may be called once per app)."""
     routes = []
-    for function in app.get_functions():
+    for function in functions:
         trigger = function.get_trigger()
         if trigger is None or trigger.get_binding_name() != "httpTrigger":
             continue

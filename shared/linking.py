@@ -13,18 +13,21 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from shared.assertions import AssertionVerifier, LearnerProof
 from shared.clock import Clock
+from shared.credits import pending_for
 from shared.domain import CLAIM_LEASE, AssociationRecord, LearnerState, PartnerUser
 from shared.errors import ServiceError, busy, invalid_assertion, not_partner_center_user
 from shared.identity import Caller
 from shared.models import (
     PROGRAMS,
     Association,
+    CreditedCredential,
     LinkRequest,
+    PendingCredit,
     Profile,
     Program,
     ProgramStatus,
@@ -32,7 +35,7 @@ from shared.models import (
 from shared.policy import AssociationPolicy
 from shared.requests import not_found, parse_body, parse_program
 from shared.storage.errors import ConcurrencyConflict
-from shared.storage.ports import LearnerStore, PartnerUserStore, Versioned
+from shared.storage.ports import LearnerStore, PartnerUserStore, Versioned, Wake, WakeStore
 
 MAX_ATTEMPTS = 12
 
@@ -53,6 +56,8 @@ class LinkingContext:
     clock: Clock
     policy: AssociationPolicy
     verifiers: Verifiers
+    wakes: WakeStore
+    credit_delay: timedelta
 
 
 @dataclass(frozen=True)
@@ -217,7 +222,8 @@ def _attempt_link(
 ) -> LinkResult:
     now = ctx.clock.now()
     user = found.value
-    loaded = ctx.learners.get(proof.program, proof.learner_id)
+    learner_file = ctx.learners.read_file(proof.program, proof.learner_id)
+    loaded = learner_file.state
     state = (
         loaded.value if loaded else LearnerState(program=proof.program, learner_id=proof.learner_id)
     )
@@ -263,6 +269,13 @@ def _attempt_link(
     except ConcurrencyConflict as conflict:
         raise _TryAgain from conflict
 
+    if learner_file.credentials:
+        # Rule 7: earlier credentials become pending, due a delay after the start. The
+        # wake-up is filed before the commit, so a crash cannot lose it; a stray one
+        # finds no association and is dropped.
+        ctx.wakes.schedule(
+            Wake(proof.program, proof.learner_id, record.association_id, now + ctx.credit_delay)
+        )
     moved_away = previous.ended(now, "moved") if previous is not None else None
     committed = state.with_record(moved_away) if moved_away is not None else state
     try:
@@ -348,12 +361,15 @@ def profile(ctx: LinkingContext, caller: Caller) -> Profile:
     user = found.value
     repaired = user.seen(now)
     programs: dict[Program, ProgramStatus] = {}
+    pending: list[PendingCredit] = []
+    credited: list[CreditedCredential] = []
     for program in PROGRAMS:
         latest = user.latest(program)
         active: AssociationRecord | None = None
         starts: list[datetime] = []
         if latest is not None:
-            loaded = ctx.learners.get(program, latest.learner_id)
+            learner_file = ctx.learners.read_file(program, latest.learner_id)
+            loaded = learner_file.state
             truth = loaded.value.find(latest.association_id) if loaded else None
             starts = loaded.value.start_times if loaded else []
             if truth is None and _is_young(latest, now):
@@ -367,6 +383,20 @@ def profile(ctx: LinkingContext, caller: Caller) -> Profile:
             else:
                 repaired = repaired.with_record(truth)
                 active = truth if truth.is_active else None
+            if active is not None and loaded is not None:
+                pending += [
+                    PendingCredit(credential=c.to_wire(), due_at=due_at)
+                    for c, due_at in pending_for(learner_file, active, ctx.credit_delay)
+                ]
+            credited += [
+                CreditedCredential(
+                    credential=c.credential.to_wire(),
+                    credited_at=c.credited_at,
+                    removal_on=c.removal_on,
+                )
+                for c in learner_file.credited
+                if c.tenant_id == user.tenant_id and c.user_email == user.email
+            ]
         limit = ctx.policy.limit_at(starts, now)
         programs[program] = ProgramStatus(
             active=active.to_wire() if active else None,
@@ -381,6 +411,6 @@ def profile(ctx: LinkingContext, caller: Caller) -> Profile:
         user=repaired.summary(),
         programs=programs,
         history=[a.to_wire() for a in history],
-        pending_credits=[],
-        credited=[],
+        pending_credits=sorted(pending, key=lambda p: (p.due_at, p.credential.id)),
+        credited=sorted(credited, key=lambda c: (c.credited_at, c.credential.id)),
     )

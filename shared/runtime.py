@@ -40,13 +40,12 @@ class Runtime:
     @cached_property
     def credits(self) -> "CreditContext":
         from shared.credits import CreditContext
-        from shared.storage.credit_wakes import CreditWakeTable
         from shared.storage.skills_report import SkillsReportTable
 
         return CreditContext(
             learners=self.linking.learners,
             report=SkillsReportTable(self.tables),
-            wakes=CreditWakeTable(self.tables),
+            wakes=self.linking.wakes,
             queue=self.queues,
             clock=self.clock,
             delay=self.settings.credit_delay,
@@ -62,6 +61,7 @@ class Runtime:
 
     @cached_property
     def linking(self) -> LinkingContext:
+        from shared.storage.credit_wakes import CreditWakeTable
         from shared.storage.learners import LearnerTable
         from shared.storage.partner_users import PartnerUserTable
 
@@ -71,6 +71,8 @@ class Runtime:
             clock=self.clock,
             policy=self.policy,
             verifiers=AssertionVerifiers(self.settings),
+            wakes=CreditWakeTable(self.tables),
+            credit_delay=self.settings.credit_delay,
         )
 
 

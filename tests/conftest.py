@@ -1,8 +1,10 @@
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from devtools import azurite as azurite_process
+from devtools.routing import Route, http_routes
 from devtools.tokens import KeyPair
 from shared import runtime
 from shared.assertions import AssertionVerifiers
@@ -10,7 +12,8 @@ from shared.linking import LinkingContext
 from shared.policy import AssociationPolicy
 from tests.support.api import FunctionClient
 from tests.support.clock import MutableClock
-from tests.support.fakes import FakeLearners, FakePartnerUsers
+from tests.support.fakes import FakeLearners, FakePartnerUsers, FakeWakes
+from tests.support.queue_host import QueueHost
 from tests.support.world import World, program_keys, settings_for
 
 
@@ -48,6 +51,8 @@ def fake_ctx(keys: dict[str, KeyPair], clock: MutableClock) -> LinkingContext:
             settings.association_cool_off,
         ),
         verifiers=AssertionVerifiers(settings),
+        wakes=FakeWakes(),
+        credit_delay=settings.credit_delay,
     )
 
 
@@ -62,13 +67,22 @@ def azure_runtime(
 
 
 @pytest.fixture(scope="session")
-def routes():
+def app_functions() -> list[Any]:
     import function_app
-    from devtools.routing import http_routes
 
-    return http_routes(function_app.app)
+    return list(function_app.app.get_functions())
+
+
+@pytest.fixture(scope="session")
+def routes(app_functions: list[Any]) -> list[Route]:
+    return http_routes(app_functions)
 
 
 @pytest.fixture
-def api(routes, azure_runtime: runtime.Runtime) -> FunctionClient:
+def host(app_functions: list[Any], azure_runtime: runtime.Runtime) -> QueueHost:
+    return QueueHost(app_functions, azure_runtime)
+
+
+@pytest.fixture
+def api(routes: list[Route], azure_runtime: runtime.Runtime) -> FunctionClient:
     return FunctionClient(routes)

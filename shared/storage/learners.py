@@ -102,7 +102,7 @@ class LearnerTable:
         parameters: dict[str, Any] = {"pk": learner_partition(program, learner_id)}
         query = "PartitionKey eq @pk"
         if only_credential is not None:
-            query += " and (RowKey eq @state or RowKey eq @cred)"
+            query += " and ( RowKey eq @state or RowKey eq @cred )"
             parameters.update(state=STATE_ROW, cred=credential_row(only_credential))
         found = LearnerFile()
         for entity in self._store.table(TABLE).query_entities(query, parameters=parameters):

@@ -4,11 +4,12 @@ unit tests of the rules. Every storage module is also tested against Azurite."""
 import itertools
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 
 from shared.domain import CredentialRecord, CreditedRecord, LearnerState, PartnerUser
 from shared.models import Program
 from shared.storage.errors import ConcurrencyConflict, InvalidContinuation
-from shared.storage.ports import LearnerFile, Versioned
+from shared.storage.ports import LearnerFile, Versioned, Wake, hour_slot
 
 _etags = itertools.count(1)
 
@@ -123,3 +124,17 @@ class FakeLearners:
             new_etag = str(next(_etags))
             self.rows[key] = Versioned(state, new_etag)
             return new_etag
+
+
+class FakeWakes:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str, str, str], Wake] = {}
+
+    def schedule(self, wake: Wake) -> None:
+        self.rows[(wake.slot, wake.program, wake.learner_id, wake.association_id)] = wake
+
+    def due(self, now: datetime, limit: int) -> list[Wake]:
+        return [w for (slot, *_), w in sorted(self.rows.items()) if slot <= hour_slot(now)][:limit]
+
+    def remove(self, wake: Wake) -> None:
+        self.rows.pop((wake.slot, wake.program, wake.learner_id, wake.association_id), None)
