@@ -5,10 +5,12 @@ after maxDequeueCount failures."""
 
 import base64
 import binascii
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
 
+from azure.core.exceptions import ResourceExistsError
 from azure.functions.queue import QueueMessage as HostQueueMessage
 from azure.functions.timer import TimerRequest as HostTimerRequest
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
@@ -29,10 +31,8 @@ class QueueHost:
         client = QueueClient.from_connection_string(
             self.connection, name, message_encode_policy=TextBase64EncodePolicy()
         )
-        try:
+        with contextlib.suppress(ResourceExistsError):
             client.create_queue()
-        except Exception:
-            pass
         return client
 
     def send(self, queue: str, payload: Any) -> None:
