@@ -14,6 +14,8 @@ EXPECTED_HTTP = {
     "unlink_learner": ("me/links/{program}", ["DELETE"]),
     "list_org_users": ("org/users", ["GET"]),
     "add_org_user": ("org/users", ["POST"]),
+    "skills_report": ("org/skills-report", ["GET"]),
+    "designations": ("org/designations", ["GET"]),
 }
 
 

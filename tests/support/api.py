@@ -62,7 +62,10 @@ class FunctionClient:
             body=body or b"",
         )
         response: func.HttpResponse = route.function(request)
-        return Response(response.status_code, response.get_body(), dict(response.headers))
+        headers = dict(response.headers)
+        if response.mimetype:
+            headers.setdefault("Content-Type", response.mimetype)
+        return Response(response.status_code, response.get_body(), headers)
 
     def add_user(self, admin: Person, person: Person, name: str = "A Person") -> Response:
         return self.call(

@@ -1,0 +1,42 @@
+"""GET /api/org/skills-report and GET /api/org/designations (admins)."""
+
+from typing import TYPE_CHECKING
+
+import azure.functions as func
+
+if TYPE_CHECKING:
+    from shared.identity import Caller
+    from shared.runtime import Runtime
+
+bp = func.Blueprint()
+
+
+@bp.route(route="org/skills-report", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def skills_report(req: func.HttpRequest) -> func.HttpResponse:
+    from shared import reports
+    from shared.http import handle, json_response
+
+    def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
+        page = reports.skills_report(rt.credits.report, caller, req.params.get("continuation"))
+        if "text/csv" in (req.headers.get("Accept") or "").lower():
+            headers = {"x-continuation": page.continuation} if page.continuation else {}
+            return func.HttpResponse(
+                body=reports.as_csv(page.rows),
+                status_code=200,
+                mimetype="text/csv",
+                headers=headers,
+            )
+        return json_response(page)
+
+    return handle(req, act)
+
+
+@bp.route(route="org/designations", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def designations(req: func.HttpRequest) -> func.HttpResponse:
+    from shared import reports
+    from shared.http import handle, json_response
+
+    return handle(
+        req,
+        lambda rt, caller: json_response(reports.designations(rt.credits.report, caller)),
+    )

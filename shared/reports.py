@@ -1,0 +1,50 @@
+"""The admin views of credit: the Skills Report (JSON or CSV, paged) and
+designation points."""
+
+import csv
+import io
+from collections.abc import Iterator
+
+from shared.designations import DesignationsView, designation_points, load_catalog
+from shared.errors import invalid_request
+from shared.identity import Caller
+from shared.models import ReportPage, ReportRow
+from shared.org_users import require_admin
+from shared.storage.errors import InvalidContinuation
+from shared.storage.ports import ReportStore
+
+CSV_COLUMNS = list(ReportRow.model_fields)
+
+
+def skills_report(store: ReportStore, caller: Caller, continuation: str | None) -> ReportPage:
+    require_admin(caller)
+    try:
+        rows, next_token = store.page(caller.tenant_id, continuation or None)
+    except InvalidContinuation as error:
+        raise invalid_request(
+            "continuation", "continuation is not a token from this report."
+        ) from error
+    return ReportPage(rows=rows, continuation=next_token)
+
+
+def as_csv(rows: list[ReportRow]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if v is None else v for k, v in row.model_dump(mode="json").items()})
+    return buffer.getvalue()
+
+
+def _all_rows(store: ReportStore, tenant_id: str) -> Iterator[ReportRow]:
+    token: str | None = None
+    while True:
+        rows, token = store.page(tenant_id, token)
+        yield from rows
+        if token is None:
+            return
+
+
+def designations(store: ReportStore, caller: Caller) -> DesignationsView:
+    require_admin(caller)
+    return designation_points(load_catalog(), _all_rows(store, caller.tenant_id))
