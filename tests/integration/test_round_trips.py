@@ -43,3 +43,44 @@ def test_round_trips_per_operation(
     assert counted(counter, lambda: api.unlink(person, "partner_university")) == 4
     world.clock.advance(timedelta(days=31))
     assert counted(counter, lambda: api.link(mover, "learn", world.assertion(learner))) == 6
+
+
+def test_round_trips_of_ingest_and_apply(
+    world: World, api: FunctionClient, counter: RequestCounter
+) -> None:
+    from shared import credits
+    from shared.models import LearningEvent
+    from shared.storage.ports import Wake
+
+    tenant = world.tenant()
+    person = world.person(tenant)
+    api.add_user(world.admin(tenant), person)
+    learner = unique("MCID")
+    rt = runtime.current()
+    for table in ("learners", "partnerusers", "creditwakes", "skillsreport"):
+        rt.tables.table(table)
+    completed = world.clock.now()
+    events = [
+        LearningEvent.model_validate(
+            {
+                "event_id": unique("e"),
+                "type": "credential.completed",
+                "program": "learn",
+                "learner_id": learner,
+                "credential": {"id": f"C-{n}", "kind": "training", "title": "T"},
+                "completed_at": completed.isoformat(),
+            }
+        )
+        for n in range(20)
+    ]
+    assert counted(counter, lambda: credits.ingest(rt.credits, events[0])) == 2
+    for item in events[1:-1]:
+        credits.ingest(rt.credits, item)
+    assert counted(counter, lambda: api.link(person, "learn", world.assertion(learner))) == 5
+    association = rt.linking.learners.get("learn", learner)
+    assert association is not None and association.value.active is not None
+    wake = Wake("learn", learner, association.value.active.association_id, completed)
+    assert counted(counter, lambda: credits.ingest(rt.credits, events[-1])) == 3
+    world.clock.advance(timedelta(days=10))
+    assert counted(counter, lambda: credits.apply(rt.credits, wake)) == 4
+    assert len(rt.credits.report.page(tenant, None)[0]) == 20
