@@ -260,3 +260,24 @@ def test_two_consumers_draining_at_once_credit_each_credential_once(
     rows = report(tenant)
     assert len(rows) == 18
     assert len({(r.learner_id, r.credential_id) for r in rows}) == 18
+
+
+def test_rule_7_a_learner_with_more_than_100_credentials_is_credited_in_full(
+    world: World, api: FunctionClient, host: QueueHost
+) -> None:
+    tenant = world.tenant()
+    person = world.person(tenant)
+    api.add_user(world.admin(tenant), person)
+    learner = unique("MCID")
+    before = world.clock.now() - 100 * DAY
+    for n in range(150):
+        host.send(EVENTS, event(learner, f"T-{n:03d}", before))
+    host.drain(EVENTS, "ingest_learning_event", rounds=40)
+    started = world.clock.now()
+    api.link(person, "learn", world.assertion(learner))
+    assert len(api.profile(person).json()["pending_credits"]) == 150
+    world.clock.set(started + 10 * DAY)
+    tick(host)
+    assert len(report(tenant)) == 150
+    profile = api.profile(person).json()
+    assert (len(profile["credited"]), profile["pending_credits"]) == (150, [])
