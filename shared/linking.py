@@ -26,6 +26,7 @@ from shared.models import (
     PROGRAMS,
     Association,
     CreditedCredential,
+    EndReason,
     LinkRequest,
     PendingCredit,
     Profile,
@@ -33,9 +34,17 @@ from shared.models import (
     ProgramStatus,
 )
 from shared.policy import AssociationPolicy
+from shared.removals import RemovalContext, file_removal, keep_on_return, mark_for_removal
 from shared.requests import not_found, parse_body, parse_program
 from shared.storage.errors import ConcurrencyConflict
-from shared.storage.ports import LearnerStore, PartnerUserStore, Versioned, Wake, WakeStore
+from shared.storage.ports import (
+    LearnerFile,
+    LearnerStore,
+    PartnerUserStore,
+    Versioned,
+    Wake,
+    WakeStore,
+)
 
 MAX_ATTEMPTS = 12
 
@@ -58,6 +67,7 @@ class LinkingContext:
     verifiers: Verifiers
     wakes: WakeStore
     credit_delay: timedelta
+    removal: RemovalContext
 
 
 @dataclass(frozen=True)
@@ -277,6 +287,8 @@ def _attempt_link(
             Wake(proof.program, proof.learner_id, record.association_id, now + ctx.credit_delay)
         )
     moved_away = previous.ended(now, "moved") if previous is not None else None
+    if moved_away is not None:
+        file_removal(ctx.removal, learner_file, moved_away, now)
     committed = state.with_record(moved_away) if moved_away is not None else state
     try:
         ctx.learners.save(committed.with_record(record), loaded.etag if loaded else None)
@@ -285,7 +297,9 @@ def _attempt_link(
         raise _TryAgain from conflict
 
     if moved_away is not None:
+        mark_for_removal(ctx.removal, learner_file, moved_away)
         copy_to_user(ctx, moved_away)
+    keep_on_return(ctx.removal, learner_file, record)
     return LinkResult(record.to_wire(), created=True)
 
 
@@ -338,7 +352,8 @@ def _attempt_unlink(ctx: LinkingContext, found: Versioned[PartnerUser], program:
     current = found.value.active(program)
     if current is None:
         raise not_linked(program)
-    loaded = ctx.learners.get(program, current.learner_id)
+    learner_file = ctx.learners.read_file(program, current.learner_id)
+    loaded = learner_file.state
     truth = loaded.value.find(current.association_id) if loaded else None
     if loaded is None or truth is None:
         if not _is_young(current, now):
@@ -347,12 +362,31 @@ def _attempt_unlink(ctx: LinkingContext, found: Versioned[PartnerUser], program:
     if not truth.is_active:
         copy_to_user(ctx, truth, found)
         raise not_linked(program)
-    ended = truth.ended(now, "unlinked")
+    ended = end_association(ctx, learner_file, truth, "unlinked", now)
+    if ended is None:
+        raise _TryAgain
+    copy_to_user(ctx, ended, found)
+
+
+def end_association(
+    ctx: LinkingContext,
+    learner_file: LearnerFile,
+    association: AssociationRecord,
+    reason: EndReason,
+    now: datetime,
+) -> AssociationRecord | None:
+    """End an active association on the learner's row (rule 8 included); None when
+    the row changed since it was read."""
+    loaded = learner_file.state
+    assert loaded is not None
+    ended = association.ended(now, reason)
+    file_removal(ctx.removal, learner_file, ended, now)
     try:
         ctx.learners.save(loaded.value.with_record(ended), loaded.etag)
-    except ConcurrencyConflict as conflict:
-        raise _TryAgain from conflict
-    copy_to_user(ctx, ended, found)
+    except ConcurrencyConflict:
+        return None
+    mark_for_removal(ctx.removal, learner_file, ended)
+    return ended
 
 
 def profile(ctx: LinkingContext, caller: Caller) -> Profile:

@@ -18,7 +18,9 @@ from shared.storage.tables import TableStore
 
 if TYPE_CHECKING:
     from shared.credits import CreditContext
+    from shared.removals import RemovalContext
     from shared.storage.queues import QueueStore
+    from shared.storage.skills_report import SkillsReportTable
 
 
 @dataclass
@@ -40,11 +42,10 @@ class Runtime:
     @cached_property
     def credits(self) -> "CreditContext":
         from shared.credits import CreditContext
-        from shared.storage.skills_report import SkillsReportTable
 
         return CreditContext(
             learners=self.linking.learners,
-            report=SkillsReportTable(self.tables),
+            report=self.report,
             wakes=self.linking.wakes,
             queue=self.queues,
             clock=self.clock,
@@ -73,7 +74,26 @@ class Runtime:
             verifiers=AssertionVerifiers(self.settings),
             wakes=CreditWakeTable(self.tables),
             credit_delay=self.settings.credit_delay,
+            removal=self.removal,
         )
+
+    @cached_property
+    def removal(self) -> "RemovalContext":
+        from shared.removals import RemovalContext
+        from shared.storage.learners import LearnerTable
+        from shared.storage.report_removals import ReportRemovalTable
+
+        return RemovalContext(
+            learners=LearnerTable(self.tables),
+            report=self.report,
+            removals=ReportRemovalTable(self.tables),
+        )
+
+    @cached_property
+    def report(self) -> "SkillsReportTable":
+        from shared.storage.skills_report import SkillsReportTable
+
+        return SkillsReportTable(self.tables)
 
 
 _lock = threading.Lock()

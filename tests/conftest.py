@@ -10,9 +10,16 @@ from shared import runtime
 from shared.assertions import AssertionVerifiers
 from shared.linking import LinkingContext
 from shared.policy import AssociationPolicy
+from shared.removals import RemovalContext
 from tests.support.api import FunctionClient
 from tests.support.clock import MutableClock
-from tests.support.fakes import FakeLearners, FakePartnerUsers, FakeWakes
+from tests.support.fakes import (
+    FakeLearners,
+    FakePartnerUsers,
+    FakeRemovals,
+    FakeReport,
+    FakeWakes,
+)
 from tests.support.queue_host import QueueHost
 from tests.support.world import World, program_keys, settings_for
 
@@ -41,9 +48,10 @@ def world(keys: dict[str, KeyPair], clock: MutableClock) -> World:
 @pytest.fixture
 def fake_ctx(keys: dict[str, KeyPair], clock: MutableClock) -> LinkingContext:
     settings = settings_for(keys)
+    learners = FakeLearners()
     return LinkingContext(
         users=FakePartnerUsers(),
-        learners=FakeLearners(),
+        learners=learners,
         clock=clock,
         policy=AssociationPolicy(
             settings.association_max_per_window,
@@ -53,6 +61,7 @@ def fake_ctx(keys: dict[str, KeyPair], clock: MutableClock) -> LinkingContext:
         verifiers=AssertionVerifiers(settings),
         wakes=FakeWakes(),
         credit_delay=settings.credit_delay,
+        removal=RemovalContext(learners=learners, report=FakeReport(), removals=FakeRemovals()),
     )
 
 

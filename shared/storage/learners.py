@@ -18,7 +18,7 @@ from shared.models import Program
 from shared.storage.errors import ConcurrencyConflict
 from shared.storage.ports import LearnerFile, Versioned
 from shared.storage.tables import TableStore
-from shared.storage.versioned import conflicts_as_concurrency, etag_of
+from shared.storage.versioned import conflicts_as_concurrency, delete_idempotently, etag_of
 
 TABLE = "learners"
 STATE_ROW = "state"
@@ -182,3 +182,12 @@ class LearnerTable:
             table.submit_transaction([*guard, *upserts[:first]])
         for batch in chunks(upserts[first:]):
             table.submit_transaction(list(batch))
+
+    def delete_credited(
+        self, program: Program, learner_id: str, records: Sequence[CreditedRecord]
+    ) -> None:
+        delete_idempotently(
+            self._store.table(TABLE),
+            learner_partition(program, learner_id),
+            [credited_row(r.tenant_id, r.credential.id) for r in records],
+        )

@@ -3,7 +3,7 @@ of the rules use in-memory fakes of the same shape."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Generic, Protocol, TypeVar
 
 from shared.domain import CredentialRecord, CreditedRecord, LearnerState, PartnerUser
@@ -70,6 +70,12 @@ class LearnerStore(Protocol):
         """Raises ConcurrencyConflict when while_unchanged's row changed."""
         ...
 
+    def delete_credited(
+        self, program: Program, learner_id: str, records: Sequence[CreditedRecord]
+    ) -> None:
+        """Idempotent: rows already gone are fine."""
+        ...
+
 
 def hour_slot(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y%m%d%H")
@@ -105,6 +111,28 @@ class CreditQueue(Protocol):
 class ReportStore(Protocol):
     def put_rows(self, tenant_id: str, rows: Sequence[ReportRow]) -> None: ...
 
+    def delete_rows(self, tenant_id: str, rows: Sequence[ReportRow]) -> None:
+        """Idempotent: rows already gone are fine."""
+        ...
+
     def page(
         self, tenant_id: str, continuation: str | None, page_size: int = ...
     ) -> tuple[list[ReportRow], str | None]: ...
+
+
+@dataclass(frozen=True)
+class Removal:
+    """Look at one organization's credited rows of one learner on `on`."""
+
+    on: date
+    tenant_id: str
+    program: Program
+    learner_id: str
+
+
+class RemovalStore(Protocol):
+    def schedule(self, removal: Removal) -> None: ...
+
+    def due(self, today: date, limit: int) -> list[Removal]: ...
+
+    def remove(self, removal: Removal) -> None: ...

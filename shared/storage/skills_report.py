@@ -11,7 +11,11 @@ from shared.keys import encode_key
 from shared.models import ReportRow
 from shared.storage.learners import chunks
 from shared.storage.tables import TableStore
-from shared.storage.versioned import decode_continuation, encode_continuation
+from shared.storage.versioned import (
+    decode_continuation,
+    delete_idempotently,
+    encode_continuation,
+)
 
 TABLE = "skillsreport"
 PAGE_SIZE = 500
@@ -44,6 +48,11 @@ class SkillsReportTable:
                     for row in batch
                 ]
             )
+
+    def delete_rows(self, tenant_id: str, rows: Sequence[ReportRow]) -> None:
+        delete_idempotently(
+            self._store.table(TABLE), encode_key(tenant_id), [report_row_key(r) for r in rows]
+        )
 
     def page(
         self, tenant_id: str, continuation: str | None, page_size: int = PAGE_SIZE

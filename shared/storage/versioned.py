@@ -1,5 +1,6 @@
 import base64
 import binascii
+import contextlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,3 +45,23 @@ def decode_continuation(
     ):
         raise InvalidContinuation(token)
     return decoded
+
+
+def delete_idempotently(table: Any, partition: str, row_keys: list[str]) -> None:
+    """Delete rows in transactions of at most 100; a row already gone (a re-run after
+    a crash) makes its transaction fail, so that chunk is retried row by row."""
+    from azure.core.exceptions import ResourceNotFoundError
+    from azure.data.tables import TableTransactionError
+
+    for start in range(0, len(row_keys), 100):
+        chunk = row_keys[start : start + 100]
+        try:
+            table.submit_transaction(
+                [("delete", {"PartitionKey": partition, "RowKey": row}) for row in chunk]
+            )
+        except TableTransactionError as error:
+            if error.status_code != 404:
+                raise
+            for row in chunk:
+                with contextlib.suppress(ResourceNotFoundError):
+                    table.delete_entity(partition, row)

@@ -4,12 +4,12 @@ unit tests of the rules. Every storage module is also tested against Azurite."""
 import itertools
 import threading
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from shared.domain import CredentialRecord, CreditedRecord, LearnerState, PartnerUser
-from shared.models import Program
+from shared.models import Program, ReportRow
 from shared.storage.errors import ConcurrencyConflict, InvalidContinuation
-from shared.storage.ports import LearnerFile, Versioned, Wake, hour_slot
+from shared.storage.ports import LearnerFile, Removal, Versioned, Wake, hour_slot
 
 _etags = itertools.count(1)
 
@@ -110,6 +110,14 @@ class FakeLearners:
                 key = (program, learner_id, record.tenant_id, record.credential.id)
                 self.credited[key] = record
 
+    def delete_credited(
+        self, program: Program, learner_id: str, records: Sequence[CreditedRecord]
+    ) -> None:
+        with self._lock:
+            for record in records:
+                key = (program, learner_id, record.tenant_id, record.credential.id)
+                self.credited.pop(key, None)
+
     def get(self, program: Program, learner_id: str) -> Versioned[LearnerState] | None:
         return self.rows.get((program, learner_id))
 
@@ -138,3 +146,35 @@ class FakeWakes:
 
     def remove(self, wake: Wake) -> None:
         self.rows.pop((wake.slot, wake.program, wake.learner_id, wake.association_id), None)
+
+
+class FakeReport:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str, str, str], ReportRow] = {}
+
+    def put_rows(self, tenant_id: str, rows: Sequence[ReportRow]) -> None:
+        for row in rows:
+            self.rows[(tenant_id, row.program, row.learner_id, row.credential_id)] = row
+
+    def delete_rows(self, tenant_id: str, rows: Sequence[ReportRow]) -> None:
+        for row in rows:
+            self.rows.pop((tenant_id, row.program, row.learner_id, row.credential_id), None)
+
+    def page(
+        self, tenant_id: str, continuation: str | None, page_size: int = 500
+    ) -> tuple[list[ReportRow], str | None]:
+        return [r for (t, *_), r in sorted(self.rows.items()) if t == tenant_id], None
+
+
+class FakeRemovals:
+    def __init__(self) -> None:
+        self.rows: set[Removal] = set()
+
+    def schedule(self, removal: Removal) -> None:
+        self.rows.add(removal)
+
+    def due(self, today: date, limit: int) -> list[Removal]:
+        return sorted((r for r in self.rows if r.on <= today), key=str)[:limit]
+
+    def remove(self, removal: Removal) -> None:
+        self.rows.discard(removal)

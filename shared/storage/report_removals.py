@@ -1,0 +1,70 @@
+"""Table `reportremovals`: which organization's rows of which learner to look at on
+a refresh. Partition = the removal date (`YYYY-MM-DD`), so a refresh reads only
+dates that have come: its cost grows with what is due, not with the users."""
+
+import contextlib
+from datetime import date
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from shared.keys import encode_key
+from shared.models import Program
+from shared.storage.learners import learner_partition
+from shared.storage.ports import Removal
+from shared.storage.tables import TableStore
+
+TABLE = "reportremovals"
+
+
+def _keys(removal: Removal) -> tuple[str, str]:
+    return (
+        removal.on.isoformat(),
+        f"{encode_key(removal.tenant_id)}|{learner_partition(removal.program, removal.learner_id)}",
+    )
+
+
+class ReportRemovalTable:
+    def __init__(self, store: TableStore) -> None:
+        self._store = store
+
+    def schedule(self, removal: Removal) -> None:
+        partition, row = _keys(removal)
+        self._store.table(TABLE).upsert_entity(
+            {
+                "PartitionKey": partition,
+                "RowKey": row,
+                "TenantId": removal.tenant_id,
+                "Program": removal.program,
+                "LearnerId": removal.learner_id,
+            },
+            mode=UpdateMode.REPLACE,
+        )
+
+    def due(self, today: date, limit: int) -> list[Removal]:
+        entities = self._store.table(TABLE).query_entities(
+            "PartitionKey le @today",
+            parameters={"today": today.isoformat()},
+            results_per_page=min(limit, 1000),
+        )
+        found: list[Removal] = []
+        for entity in entities:
+            found.append(_removal(entity))
+            if len(found) >= limit:
+                break
+        return found
+
+    def remove(self, removal: Removal) -> None:
+        with contextlib.suppress(ResourceNotFoundError):
+            self._store.table(TABLE).delete_entity(*_keys(removal))
+
+
+def _removal(entity: dict[str, Any]) -> Removal:
+    program: Program = "learn" if entity["Program"] == "learn" else "partner_university"
+    return Removal(
+        on=date.fromisoformat(entity["PartitionKey"]),
+        tenant_id=entity["TenantId"],
+        program=program,
+        learner_id=entity["LearnerId"],
+    )
