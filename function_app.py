@@ -5,11 +5,19 @@ import azure.functions as func
 
 from credit_processor import bp as credit_processor_bp
 from link_function import bp as link_bp
+from monthly_refresh import bp as monthly_refresh_bp
 from org_users_function import bp as org_users_bp
 from reports_function import bp as reports_bp
 from unlink_function import bp as unlink_bp
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
-for blueprint in (link_bp, unlink_bp, org_users_bp, credit_processor_bp, reports_bp):
+for blueprint in (
+    link_bp,
+    unlink_bp,
+    org_users_bp,
+    credit_processor_bp,
+    reports_bp,
+    monthly_refresh_bp,
+):
     app.register_functions(blueprint)

@@ -36,3 +36,15 @@ def add_org_user(req: func.HttpRequest) -> func.HttpResponse:
             org_users.add_user(rt.linking, caller, req.get_body()), 201
         ),
     )
+
+
+@bp.route(route="org/users/{email}", methods=["DELETE"], auth_level=func.AuthLevel.ANONYMOUS)
+def remove_org_user(req: func.HttpRequest) -> func.HttpResponse:
+    from shared import org_users
+    from shared.http import handle, json_response
+
+    def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
+        departure = org_users.depart_user(rt.linking, caller, req.route_params.get("email"))
+        return json_response(departure, 200 if departure.already_departed else 202)
+
+    return handle(req, act)

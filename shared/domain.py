@@ -107,6 +107,7 @@ class PartnerUser(BaseModel):
     created_at: Instant
     first_seen_at: Instant | None = None
     departed_at: Instant | None = None
+    removal_on: date | None = None
     associations: list[AssociationRecord] = []
 
     @property

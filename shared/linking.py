@@ -154,12 +154,33 @@ def _fence(ctx: LinkingContext, program: Program, learner_id: str) -> None:
         raise _TryAgain from conflict
 
 
+def claim_is_dead(ctx: LinkingContext, claim: AssociationRecord) -> bool:
+    """Fence the claim's learner; True when the claim can now never commit."""
+    try:
+        _fence(ctx, claim.program, claim.learner_id)
+    except _TryAgain:
+        return False
+    refreshed = ctx.learners.get(claim.program, claim.learner_id)
+    return refreshed is None or refreshed.value.find(claim.association_id) is None
+
+
+def drop_claim(ctx: LinkingContext, claim: AssociationRecord) -> None:
+    """Remove a dead claim from its user's row."""
+    for _ in range(MAX_ATTEMPTS):
+        found = ctx.users.get(claim.tenant_id, claim.user_email)
+        if found is None or found.value.find_association(claim.association_id) is None:
+            return
+        try:
+            ctx.users.replace(found.value.without(claim.association_id), found.etag)
+            return
+        except ConcurrencyConflict:
+            continue
+
+
 def _drop_left_behind_claim(
     ctx: LinkingContext, found: Versioned[PartnerUser], claim: AssociationRecord
 ) -> None:
-    _fence(ctx, claim.program, claim.learner_id)
-    refreshed = ctx.learners.get(claim.program, claim.learner_id)
-    if refreshed is not None and refreshed.value.find(claim.association_id) is not None:
+    if not claim_is_dead(ctx, claim):
         raise _TryAgain
     try:
         ctx.users.replace(found.value.without(claim.association_id), found.etag)

@@ -165,3 +165,9 @@ class LearningEvent(BaseModel):
     learner_id: Annotated[str, AfterValidator(_bounded_id)]
     credential: LearningCredential
     completed_at: Instant
+
+
+class Departure(WireModel):
+    email: str
+    removal_on: date
+    already_departed: bool

@@ -3,8 +3,16 @@
 from shared.domain import PartnerUser
 from shared.errors import ServiceError, busy, forbidden, invalid_request
 from shared.identity import Caller
-from shared.linking import MAX_ATTEMPTS, LinkingContext
-from shared.models import AddUserRequest, OrgUser, OrgUserPage
+from shared.linking import (
+    MAX_ATTEMPTS,
+    LinkingContext,
+    claim_is_dead,
+    copy_to_user,
+    drop_claim,
+    end_association,
+)
+from shared.models import PROGRAMS, AddUserRequest, Departure, OrgUser, OrgUserPage
+from shared.removals import removal_date
 from shared.requests import parse_body, parse_display_name, parse_email, parse_flag
 from shared.storage.errors import ConcurrencyConflict, InvalidContinuation
 
@@ -39,7 +47,12 @@ def add_user(ctx: LinkingContext, caller: Caller, body: bytes | None) -> OrgUser
             if found.value.is_active:
                 raise user_exists()
             reactivated = found.value.model_copy(
-                update={"status": "active", "departed_at": None, "display_name": display_name}
+                update={
+                    "status": "active",
+                    "departed_at": None,
+                    "removal_on": None,
+                    "display_name": display_name,
+                }
             )
             ctx.users.replace(reactivated, found.etag)
             return reactivated.to_org_user()
@@ -62,3 +75,61 @@ def list_users(
             "continuation", "continuation is not a token from this list."
         ) from error
     return OrgUserPage(users=[u.to_org_user() for u in users], continuation=next_token)
+
+
+def user_not_found() -> ServiceError:
+    return ServiceError(404, "user_not_found", "No user with this email in your organization.")
+
+
+def depart_user(ctx: LinkingContext, caller: Caller, email_in_path: str | None) -> Departure:
+    """The person left: they can no longer link or read their profile, their
+    associations end (user_departed), and their credited rows get a removal date.
+    Deleting again finishes anything a crash left undone and says so."""
+    require_admin(caller)
+    email = parse_email(email_in_path or "")
+    for _ in range(MAX_ATTEMPTS):
+        found = ctx.users.get(caller.tenant_id, email)
+        if found is None:
+            raise user_not_found()
+        user = found.value
+        already = not user.is_active
+        if not already:
+            now = ctx.clock.now()
+            user = user.model_copy(
+                update={"status": "departed", "departed_at": now, "removal_on": removal_date(now)}
+            )
+            try:
+                ctx.users.replace(user, found.etag)
+            except ConcurrencyConflict:
+                continue
+        _end_departed_associations(ctx, user)
+        assert user.removal_on is not None
+        return Departure(email=user.email, removal_on=user.removal_on, already_departed=already)
+    raise busy()
+
+
+def _end_departed_associations(ctx: LinkingContext, user: PartnerUser) -> None:
+    assert user.departed_at is not None
+    for program in PROGRAMS:
+        current = user.active(program)
+        if current is None:
+            continue
+        for _ in range(MAX_ATTEMPTS):
+            learner_file = ctx.learners.read_file(program, current.learner_id)
+            state = learner_file.state
+            truth = state.value.find(current.association_id) if state else None
+            if truth is None:
+                # A link still committing (or lost in a crash): make sure it never does.
+                if claim_is_dead(ctx, current):
+                    drop_claim(ctx, current)
+                    break
+                continue
+            if not truth.is_active:
+                copy_to_user(ctx, truth)
+                break
+            ended = end_association(ctx, learner_file, truth, "user_departed", user.departed_at)
+            if ended is not None:
+                copy_to_user(ctx, ended)
+                break
+        else:
+            raise busy()

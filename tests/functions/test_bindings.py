@@ -14,6 +14,7 @@ EXPECTED_HTTP = {
     "unlink_learner": ("me/links/{program}", ["DELETE"]),
     "list_org_users": ("org/users", ["GET"]),
     "add_org_user": ("org/users", ["POST"]),
+    "remove_org_user": ("org/users/{email}", ["DELETE"]),
     "skills_report": ("org/skills-report", ["GET"]),
     "designations": ("org/designations", ["GET"]),
 }
@@ -51,6 +52,16 @@ def test_http_function_binding_json(function_json: dict[str, dict[str, Any]], na
 
 
 EXPECTED_OTHER: dict[str, list[dict[str, Any]]] = {
+    "monthly_refresh": [
+        {
+            "direction": "IN",
+            "type": "timerTrigger",
+            "name": "timer",
+            "schedule": "0 0 2 10 * *",
+            "runOnStartup": False,
+            "useMonitor": True,
+        }
+    ],
     "ingest_learning_event": [
         {
             "direction": "IN",
