@@ -1,0 +1,111 @@
+"""Rule 9's cost: the refresh reads only what is due, so its storage requests are the
+same whether the tables hold 100 or 5,000 other users."""
+
+from datetime import UTC, date, datetime
+
+from devtools.request_counter import RequestCounter
+from shared import runtime
+from shared.credits import report_row
+from shared.domain import (
+    AssociationRecord,
+    CredentialRecord,
+    CreditedRecord,
+    LearnerState,
+    PartnerUser,
+)
+from shared.keys import encode_key
+from shared.removals import refresh
+from shared.storage.ports import Removal
+from tests.support.world import unique
+
+ENDED = datetime(2026, 1, 15, tzinfo=UTC)
+REFRESH_DAY = date(2026, 2, 10)
+
+
+def seed_other_users(rt: runtime.Runtime, count: int) -> None:
+    table = rt.tables.table("partnerusers")
+    tenant = unique("big-tenant")
+    users = [
+        PartnerUser(tenant_id=tenant, email=f"u{n}@contoso.com", display_name="U", created_at=ENDED)
+        for n in range(count)
+    ]
+    for start in range(0, count, 100):
+        table.submit_transaction(
+            [
+                (
+                    "upsert",
+                    {
+                        "PartitionKey": encode_key(tenant),
+                        "RowKey": u.email,
+                        "Status": "active",
+                        "EverLinked": False,
+                        "LinkedAny": False,
+                        "Data": u.model_dump_json(),
+                    },
+                )
+                for u in users[start : start + 100]
+            ]
+        )
+    for n in range(0, count, 10):
+        rt.removal.removals.schedule(Removal(date(2027, 1, 10), tenant, "learn", f"future-{n}"))
+
+
+def seed_due_rows(rt: runtime.Runtime, tenant: str, learners: int, per_learner: int) -> None:
+    for n in range(learners):
+        learner = unique("MCID")
+        association = AssociationRecord(
+            association_id=unique("a"),
+            program="learn",
+            learner_id=learner,
+            tenant_id=tenant,
+            user_email=f"p{n}@contoso.com",
+            started_at=ENDED,
+            ended_at=ENDED,
+            end_reason="user_departed",
+            jti=unique("j"),
+        )
+        rt.linking.learners.save(
+            LearnerState(program="learn", learner_id=learner, associations=[association]), None
+        )
+        credited = [
+            CreditedRecord(
+                association_id=association.association_id,
+                tenant_id=tenant,
+                user_email=association.user_email,
+                display_name="P",
+                credential=CredentialRecord(
+                    id=f"C-{k}", kind="training", title="T", completed_at=ENDED
+                ),
+                credited_at=ENDED,
+                removal_on=REFRESH_DAY,
+            )
+            for k in range(per_learner)
+        ]
+        rt.linking.learners.put_credited("learn", learner, credited)
+        rt.report.put_rows(tenant, [report_row("learn", learner, c) for c in credited])
+        rt.removal.removals.schedule(Removal(REFRESH_DAY, tenant, "learn", learner))
+
+
+def refresh_requests(azure_runtime: runtime.Runtime, other_users: int) -> tuple[int, int]:
+    counter = RequestCounter()
+    rt = runtime.Runtime(azure_runtime.settings, azure_runtime.clock, counter)
+    for leftover in rt.removal.removals.due(date(2100, 1, 1), 100_000):
+        rt.removal.removals.remove(leftover)
+    seed_other_users(rt, other_users)
+    tenant = unique("leaving-tenant")
+    seed_due_rows(rt, tenant, learners=10, per_learner=2)
+    counter.reset()
+    summary = refresh(rt.removal, REFRESH_DAY)
+    assert summary.rows_removed == 20
+    assert rt.report.page(tenant, None)[0] == []
+    return counter.total, summary.rows_removed
+
+
+def test_rule_9_refresh_cost_grows_with_rows_due_not_with_users(
+    azure_runtime: runtime.Runtime,
+) -> None:
+    small, removed = refresh_requests(azure_runtime, other_users=100)
+    large, _ = refresh_requests(azure_runtime, other_users=5_000)
+    print(f"refresh requests for {removed} rows due: {small} among 100 users, {large} among 5,000")
+    assert small == large
+    assert small <= 2 * removed + 5
