@@ -47,7 +47,7 @@ def refresh_at(world: World, host: QueueHost, instant: datetime) -> None:
     host.run_timer("monthly_refresh")
 
 
-def delete(api: FunctionClient, world: World, person: Person):  # type: ignore[no-untyped-def]
+def delete(api: FunctionClient, world: World, person: Person):
     return api.call("DELETE", f"org/users/{person.email}", person=world.admin(person.tenant_id))
 
 
@@ -209,7 +209,7 @@ def test_rule_9_an_interrupted_refresh_run_again_removes_everything_due_and_noth
     real_delete = store.delete_rows
     calls = {"n": 0}
 
-    def failing_after_one(tenant_id, rows):  # type: ignore[no-untyped-def]
+    def failing_after_one(tenant_id, rows):
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("storage went away")
