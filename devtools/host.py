@@ -12,6 +12,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -70,6 +71,7 @@ class FunctionHost:
         )
         self.queue_settings = QueueSettings.from_host_json(host_json)
         self.connection = connection
+        self.clock_control: Callable[[float], datetime] | None = None
         self.triggers: dict[str, Trigger] = {}
         for function in functions:
             binding = json.loads(function.get_function_json())["bindings"][0]
@@ -109,6 +111,17 @@ class FunctionHost:
         prefix = f"/{self.route_prefix}/" if self.route_prefix else "/"
         if method == "POST" and path.startswith("/admin/functions/"):
             return self._admin_invoke(path.removeprefix("/admin/functions/"), body)
+        if method == "POST" and path == "/admin/clock" and self.clock_control is not None:
+            try:
+                seconds = float(json.loads(body or b"{}")["advance_seconds"])
+            except (ValueError, KeyError, TypeError):
+                return 400, {}, b""
+            now = self.clock_control(seconds)
+            return (
+                200,
+                {"Content-Type": "application/json"},
+                json.dumps({"now": now.isoformat()}).encode(),
+            )
         if not path.startswith(prefix):
             return 404, {}, b""
         found = find_route(self.routes, method, path[len(prefix) :])

@@ -7,7 +7,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from devtools import azurite
@@ -55,14 +54,19 @@ def main() -> int:
         func = shutil.which("func")
         if func is None:
             print(
-                "Azure Functions Core Tools (`func`) is not installed, and the project's local "
-                "runner has not landed yet, so only Azurite is running. Install Core Tools to "
-                "serve the API on http://localhost:7071/api/. Ctrl-C stops Azurite."
+                "Azure Functions Core Tools (`func`) is not installed: running the project's "
+                "local runner (devtools/runner.py) on http://localhost:7071/api/. Ctrl-C stops "
+                "everything."
             )
-            while True:
-                time.sleep(3600)
-        print("Starting the function app with Core Tools: func start")
-        return subprocess.call([func, "start"], cwd=ROOT, env={**os.environ})
+            command = [sys.executable, "-m", "devtools.runner"]
+        else:
+            print("Starting the function app with Core Tools: func start")
+            command = [func, "start"]
+        app = subprocess.Popen(command, cwd=ROOT, env={**os.environ})
+        try:
+            return app.wait()
+        finally:
+            azurite.stop(app)  # the same terminate-then-kill as for Azurite
     except KeyboardInterrupt:
         return 0
     finally:
