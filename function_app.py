@@ -6,6 +6,7 @@ import azure.functions as func
 from credit_processor import bp as credit_processor_bp
 from link_function import bp as link_bp
 from monthly_refresh import bp as monthly_refresh_bp
+from openapi_function import bp as openapi_bp
 from org_users_function import bp as org_users_bp
 from reports_function import bp as reports_bp
 from unlink_function import bp as unlink_bp
@@ -19,5 +20,6 @@ for blueprint in (
     credit_processor_bp,
     reports_bp,
     monthly_refresh_bp,
+    openapi_bp,
 ):
     app.register_functions(blueprint)

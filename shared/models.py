@@ -171,3 +171,22 @@ class Departure(WireModel):
     email: str
     removal_on: date
     already_departed: bool
+
+
+class ErrorDetail(BaseModel):
+    """The contract's error body; the extra keys appear only where the contract says."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    message: str
+    field: str | None = None
+    reason: str | None = None
+    next_available_at: Instant | None = None
+    guidance: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    error: ErrorDetail

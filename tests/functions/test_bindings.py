@@ -17,6 +17,7 @@ EXPECTED_HTTP = {
     "remove_org_user": ("org/users/{email}", ["DELETE"]),
     "skills_report": ("org/skills-report", ["GET"]),
     "designations": ("org/designations", ["GET"]),
+    "openapi_json": ("openapi.json", ["GET"]),
 }
 
 

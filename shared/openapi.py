@@ -1,0 +1,162 @@
+"""The OpenAPI 3.1 document of the HTTP API. Schemas are generated from the pydantic
+models the service validates and answers with; this module only says which model
+goes with which route, status and error code."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from shared.designations import DesignationsView
+from shared.models import (
+    AddUserRequest,
+    Association,
+    Departure,
+    ErrorResponse,
+    LinkRequest,
+    OrgUser,
+    OrgUserPage,
+    Profile,
+    ReportPage,
+)
+
+ERRORS = {
+    400: ["invalid_request"],
+    401: ["unauthenticated", "invalid_assertion"],
+    403: ["not_partner_center_user", "forbidden"],
+    404: ["not_linked", "user_not_found"],
+    409: ["already_linked", "user_exists"],
+    422: ["learn_profile_has_no_msa"],
+    429: ["association_limited"],
+    503: ["program_not_configured", "busy", "storage_unavailable", "service_misconfigured"],
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    answers: dict[int, type[BaseModel] | None]
+    errors: tuple[int, ...]
+    body: type[BaseModel] | None = None
+    query: tuple[str, ...] = ()
+    path_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    csv: bool = False
+
+
+PROGRAM_PARAM = {"program": {"type": "string", "enum": ["learn", "partner_university"]}}
+OPERATIONS = (
+    Operation("get", "/me", "The caller's profile", {200: Profile}, (401, 403, 503)),
+    Operation(
+        "post", "/me/links", "Link the caller's own learner account",
+        {201: Association, 200: Association}, (400, 401, 403, 409, 422, 429, 503), body=LinkRequest,
+    ),
+    Operation(
+        "delete", "/me/links/{program}", "Remove the caller's own link",
+        {204: None}, (400, 401, 403, 404, 503), path_params=PROGRAM_PARAM,
+    ),
+    Operation(
+        "get", "/org/users", "List the organization's partner users",
+        {200: OrgUserPage}, (400, 401, 403, 503), query=("linked", "continuation"),
+    ),
+    Operation(
+        "post", "/org/users", "Add (or reactivate) a partner user",
+        {201: OrgUser}, (400, 401, 403, 409, 503), body=AddUserRequest,
+    ),
+    Operation(
+        "delete", "/org/users/{email}", "A person left: remove them",
+        {202: Departure, 200: Departure}, (400, 401, 403, 404, 503),
+        path_params={"email": {"type": "string"}},
+    ),
+    Operation(
+        "get", "/org/skills-report", "The Skills Report, paged (JSON or CSV)",
+        {200: ReportPage}, (400, 401, 403, 503), query=("continuation",), csv=True,
+    ),
+    Operation(
+        "get", "/org/designations", "Designation points from credited rows",
+        {200: DesignationsView}, (401, 403, 503),
+    ),
+)  # fmt: skip
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    for status, model in op.answers.items():
+        if model is None:
+            responses[str(status)] = {"description": "Done"}
+            continue
+        content: dict[str, Any] = {"application/json": {"schema": _ref(model)}}
+        if op.csv:
+            content["text/csv"] = {"schema": {"type": "string"}}
+        responses[str(status)] = {"description": "Success", "content": content}
+    for status in op.errors:
+        responses[str(status)] = {
+            "description": "Error: " + ", ".join(ERRORS[status]),
+            "content": {"application/json": {"schema": _ref(ErrorResponse)}},
+        }
+    parameters: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": schema}
+        for name, schema in op.path_params.items()
+    ]
+    parameters += [
+        {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+        for name in op.query
+    ]
+    document: dict[str, Any] = {
+        "summary": op.summary,
+        "operationId": op.method
+        + "_"
+        + "_".join(part.strip("{}") for part in op.path.strip("/").split("/")),
+        "parameters": parameters,
+        "responses": responses,
+        "security": [{"appServicePrincipal": []}],
+    }
+    if op.body is not None:
+        document["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(op.body)}},
+        }
+    return document
+
+
+def openapi_document() -> dict[str, Any]:
+    models: list[type[BaseModel]] = [ErrorResponse]
+    for op in OPERATIONS:
+        models += [m for m in op.answers.values() if m is not None]
+        if op.body is not None:
+            models.append(op.body)
+    unique = list(dict.fromkeys(models))
+    _, schemas = models_json_schema(
+        [(m, "serialization") for m in unique], ref_template="#/components/schemas/{model}"
+    )
+    for model in (LinkRequest, AddUserRequest):
+        _, inputs = models_json_schema(
+            [(model, "validation")], ref_template="#/components/schemas/{model}"
+        )
+        schemas.setdefault("$defs", {}).update(inputs.get("$defs", {}))
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method] = _operation(op)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Skills Link", "version": "1.0.0"},
+        "servers": [{"url": "/api"}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas.get("$defs", {}),
+            "securitySchemes": {
+                "appServicePrincipal": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-MS-CLIENT-PRINCIPAL",
+                    "description": "Set by App Service Authentication (base64 JSON principal).",
+                }
+            },
+        },
+    }
