@@ -31,11 +31,33 @@ def prepare_storage(values: dict[str, str]) -> None:
     from shared.storage.tables import TableStore
 
     os.environ.update({k: v for k, v in values.items() if isinstance(v, str)})
-    store = TableStore(Settings())
-    from shared.storage import learners, partner_users
+    settings = Settings()
+    from shared.storage import (
+        credit_wakes,
+        learners,
+        partner_users,
+        queues,
+        report_removals,
+        skills_report,
+    )
 
-    for table in (partner_users.TABLE, learners.TABLE):
-        store.table(table)
+    tables = TableStore(settings)
+    for table in (
+        partner_users.TABLE,
+        learners.TABLE,
+        credit_wakes.TABLE,
+        skills_report.TABLE,
+        report_removals.TABLE,
+    ):
+        tables.table(table)
+    queue_store = queues.QueueStore(settings)
+    for queue in (
+        queues.LEARNING_EVENTS,
+        queues.LEARNING_EVENTS_POISON,
+        queues.CREDITS_DUE,
+        queues.CREDITS_DUE_POISON,
+    ):
+        queue_store.queue(queue)
 
 
 def _stop_like_ctrl_c(signum: int, frame: object) -> None:
@@ -58,7 +80,7 @@ def main() -> int:
                 "local runner (devtools/runner.py) on http://localhost:7071/api/. Ctrl-C stops "
                 "everything."
             )
-            command = [sys.executable, "-m", "devtools.runner"]
+            command = [sys.executable, "-m", "devtools.runner", "--dev-clock"]
         else:
             print("Starting the function app with Core Tools: func start")
             command = [func, "start"]
