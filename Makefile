@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
-.PHONY: setup start test lint token demo clean
+.PHONY: setup start test lint token demo bench clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -29,6 +29,9 @@ lint: setup
 
 test: lint
 	$(PY) -m pytest
+
+bench: setup
+	$(PY) -m benchmarks.run
 
 demo: setup
 	$(PY) -m devtools.demo

@@ -1,0 +1,389 @@
+"""`make bench`: storage round trips per operation, throughput against the storage
+floor, cost growth and cold start, each printed beside its target and written to
+benchmarks/results/latest.json. Starts its own Azurite. `--smoke` runs tiny sizes."""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
+
+
+@dataclass
+class Sizes:
+    throughput_links: int = 400
+    throughput_credits: int = 300
+    floor_ops: int = 1_000
+    refresh_users: tuple[int, ...] = (1_000, 10_000, 50_000)
+    report_rows: tuple[int, ...] = (100, 1_000, 10_000)
+    import_runs: int = 7
+    burst_links: int = 1_000
+
+
+SMOKE = Sizes(20, 20, 50, (100, 300), (10, 50), 2, 20)
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str
+    target: str = ""
+    met: bool | None = None
+
+
+@dataclass
+class Bench:
+    figures: list[Figure] = field(default_factory=list)
+
+    def add(
+        self, name: str, value: float, unit: str, target: str = "", met: bool | None = None
+    ) -> None:
+        self.figures.append(Figure(name, round(value, 3), unit, target, met))
+        verdict = "" if met is None else ("met" if met else "MISSED")
+        print(f"{name:<58} {value:>12.3f} {unit:<10} {target:<28} {verdict}", flush=True)
+
+
+def _world(connection: str) -> Any:
+    from devtools.request_counter import RequestCounter
+    from devtools.tokens import KeyPair
+    from shared import runtime
+    from tests.support.clock import MutableClock
+    from tests.support.world import World, settings_for
+
+    keys = {"learn": KeyPair.generate("ES256"), "partner_university": KeyPair.generate("RS256")}
+    clock = MutableClock(datetime.now(UTC).replace(microsecond=0))
+    counter = RequestCounter()
+    rt = runtime.Runtime(settings_for(keys, connection), clock, counter)
+    runtime.install(rt)
+    for table in ("learners", "partnerusers", "creditwakes", "skillsreport", "reportremovals"):
+        rt.tables.table(table)
+    return World(keys, clock), rt, counter
+
+
+def round_trips(bench: Bench, connection: str, host: Any) -> None:
+    from shared import credits, linking, org_users
+    from shared.models import LearningEvent
+    from shared.storage.ports import Wake
+    from tests.support.api import FunctionClient
+    from tests.support.world import unique
+
+    world, rt, counter = _world(connection)
+    api = FunctionClient(host.routes)
+    host.queue_client("learning-events")
+
+    def count(call: Callable[[], object]) -> int:
+        counter.reset()
+        call()
+        total: int = counter.total
+        return total
+
+    tenant, other = world.tenant(), world.tenant()
+    person, mover = world.person(tenant), world.person(other)
+    api.add_user(world.admin(tenant), person)
+    api.add_user(world.admin(other), mover)
+    api.profile(mover)
+    learner = unique("MCID")
+
+    def event(learner_id: str, n: int) -> LearningEvent:
+        return LearningEvent.model_validate({
+            "event_id": unique("e"), "type": "credential.completed", "program": "learn",
+            "learner_id": learner_id, "credential": {"id": f"C-{n}", "kind": "training", "title": "T"},
+            "completed_at": world.clock.now().isoformat(),
+        })  # fmt: skip
+
+    targets = {
+        "first link": 4, "link with 20 earlier credentials": 5, "unlink": 4, "profile read": 3,
+        "event ingest": 3, "credit apply": 4,
+    }  # fmt: skip
+    figures = {"first link": count(lambda: api.link(person, "learn", world.assertion(learner)))}
+    figures["profile read"] = count(lambda: api.profile(person))
+    figures["unlink"] = count(lambda: api.unlink(person, "learn"))
+    rich, rich_learner = world.person(tenant), unique("MCID")
+    api.add_user(world.admin(tenant), rich)
+    api.profile(rich)
+    for n in range(20):
+        credits.ingest(rt.credits, event(rich_learner, n))
+    figures["link with 20 earlier credentials"] = count(
+        lambda: api.link(rich, "learn", world.assertion(rich_learner))
+    )
+    figures["event ingest"] = count(lambda: credits.ingest(rt.credits, event(rich_learner, 99)))
+    active = rt.linking.learners.get("learn", rich_learner)
+    assert active is not None and active.value.active is not None
+    world.clock.advance(timedelta(days=10, seconds=1))
+    wake = Wake("learn", rich_learner, active.value.active.association_id, world.clock.now())
+    figures["credit apply"] = count(lambda: credits.apply(rt.credits, wake))
+    world.clock.advance(timedelta(days=31))
+    figures["move to another organization"] = count(
+        lambda: api.link(mover, "learn", world.assertion(rich_learner))
+    )
+    leaving = world.person(tenant)
+    api.add_user(world.admin(tenant), leaving)
+    api.link(leaving, "learn", world.assertion(unique("MCID")))
+    figures["one departure"] = count(
+        lambda: org_users.depart_user(rt.linking, world.admin(tenant).caller, leaving.email)
+    )
+    del linking
+    for name, value in figures.items():
+        target = targets.get(name)
+        bench.add(
+            f"round trips: {name}", value, "requests",
+            f"<= {target}" if target else "", value <= target if target else None,
+        )  # fmt: skip
+
+
+def _timed_parallel(workers: int, items: list[Any], work: Callable[[Any], object]) -> float:
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(work, items))
+    return len(items) / (time.perf_counter() - started)
+
+
+def throughput(bench: Bench, connection: str, sizes: Sizes, host: Any) -> None:
+    from azure.data.tables import TableServiceClient, UpdateMode
+    from azure.storage.queue import QueueClient
+
+    from shared.domain import PartnerUser
+    from tests.support.api import FunctionClient
+    from tests.support.world import Person, unique
+
+    world, rt, _ = _world(connection)
+    api = FunctionClient(host.routes)
+    floor_table = TableServiceClient.from_connection_string(connection).create_table_if_not_exists(
+        "benchfloor"
+    )
+    for workers in (1, 4):
+        floor = _timed_parallel(
+            workers, list(range(sizes.floor_ops)),
+            lambda n: floor_table.upsert_entity(
+                {"PartitionKey": f"p{n % 50}", "RowKey": uuid.uuid4().hex, "V": n}, mode=UpdateMode.REPLACE
+            ),
+        )  # fmt: skip
+        tenant = world.tenant()
+        people = [
+            Person(tenant, f"u{n}-{uuid.uuid4().hex[:6]}@contoso.com")
+            for n in range(sizes.throughput_links)
+        ]
+        for person in people:
+            rt.linking.users.insert(
+                PartnerUser(
+                    tenant_id=tenant,
+                    email=person.email,
+                    display_name="U",
+                    created_at=world.clock.now(),
+                )
+            )
+        jobs = [(p, world.assertion(unique("MCID"))) for p in people]
+        links = _timed_parallel(workers, jobs, lambda job: api.link(job[0], "learn", job[1]))
+        ratio = links / floor
+        bench.add(f"links/s, {workers} worker(s)", links, "per s")
+        bench.add(f"storage floor (single upserts/s), {workers} worker(s)", floor, "per s")
+        bench.add(
+            f"link/floor ratio x 4 round trips, {workers} worker(s)", ratio * 4, "",
+            ">= 0.85", ratio * 4 >= 0.85,
+        )  # fmt: skip
+
+    queue_name = "credits-due"
+    raw = QueueClient.from_connection_string(connection, "benchfloor")
+    raw.create_queue()
+    for workers in (1, 4):
+        for _ in range(sizes.floor_ops):
+            raw.send_message("x")
+
+        def receive_delete(_: int) -> None:
+            for message in raw.receive_messages(max_messages=1):
+                raw.delete_message(message)
+
+        floor = _timed_parallel(workers, list(range(sizes.floor_ops)), receive_delete)
+        _seed_due_credits(rt, world, sizes.throughput_credits)
+        host.run_timer("send_due_credit_wakes")
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            handled = sum(pool.map(lambda _: host.drain("apply_due_credit"), range(workers)))
+        applied = handled / (time.perf_counter() - started)
+        bench.add(
+            f"credit wake-ups applied/s via {queue_name}, {workers} worker(s)", applied, "per s"
+        )
+        bench.add(f"queue floor (receive+delete/s), {workers} worker(s)", floor, "per s")
+
+
+def _seed_due_credits(rt: Any, world: Any, count: int) -> None:
+    from shared.domain import AssociationRecord, CredentialRecord, LearnerState
+    from shared.storage.ports import Wake
+    from tests.support.world import unique
+
+    for left in rt.credits.wakes.due(datetime(2100, 1, 1, tzinfo=UTC), 100_000):
+        rt.credits.wakes.remove(left)
+    tenant = world.tenant()
+    past = world.clock.now() - timedelta(days=20)
+    for n in range(count):
+        learner = unique("MCID")
+        association = AssociationRecord(
+            association_id=unique("a"), program="learn", learner_id=learner, tenant_id=tenant,
+            user_email=f"p{n}@contoso.com", started_at=past, jti=unique("j"),
+        )  # fmt: skip
+        rt.linking.learners.save(
+            LearnerState(program="learn", learner_id=learner, associations=[association]), None
+        )
+        rt.linking.learners.save_credential(
+            "learn",
+            learner,
+            CredentialRecord(id="AZ-104", kind="certification", title="T", completed_at=past),
+            None,
+        )
+        rt.credits.wakes.schedule(
+            Wake("learn", learner, association.association_id, past + timedelta(days=10))
+        )
+
+
+def cost_growth(bench: Bench, connection: str, sizes: Sizes) -> None:
+    from shared.removals import refresh
+    from tests.integration.test_refresh_cost import REFRESH_DAY, seed_due_rows, seed_other_users
+    from tests.support.world import unique
+
+    _, rt, counter = _world(connection)
+    seeded = 0
+    requests_by_size: dict[int, int] = {}
+    for users in sizes.refresh_users:
+        seed_other_users(rt, users - seeded)
+        seeded = users
+        for left in rt.removal.removals.due(date(2026, 12, 31), 100_000):
+            rt.removal.removals.remove(left)
+        seed_due_rows(rt, unique("leaving"), learners=10, per_learner=2)
+        counter.reset()
+        started = time.perf_counter()
+        summary = refresh(rt.removal, REFRESH_DAY)
+        seconds = time.perf_counter() - started
+        requests_by_size[users] = counter.total
+        bench.add(f"refresh requests, 20 rows due among {users} users", counter.total, "requests",
+                  f"<= 2/row + c ({2 * summary.rows_removed + 5})", counter.total <= 2 * summary.rows_removed + 5)  # fmt: skip
+        bench.add(f"refresh seconds, 20 rows due among {users} users", seconds, "s")
+    low, high = requests_by_size[sizes.refresh_users[0]], requests_by_size[sizes.refresh_users[-1]]
+    bench.add(
+        "refresh requests growth, smallest to largest",
+        high / low,
+        "x",
+        "<= 1.10",
+        high / low <= 1.10,
+    )
+
+    from tests.functions.test_reports import row
+
+    for rows in sizes.report_rows:
+        tenant = unique("report")
+        rt.report.put_rows(tenant, [row(f"p{n:05d}@contoso.com", "AZ-104") for n in range(rows)])
+        started = time.perf_counter()
+        token, total = None, 0
+        while True:
+            page, token = rt.report.page(tenant, token)
+            total += len(page)
+            if token is None:
+                break
+        bench.add(f"skills report, all pages, {rows} rows", time.perf_counter() - started, "s")
+
+
+def cold_start(bench: Bench, connection: str, sizes: Sizes) -> None:
+    def import_seconds(module: str) -> float:
+        code = (
+            f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+        )
+        output = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        return float(output.stdout.strip())
+
+    bare = statistics.median(import_seconds("azure.functions") for _ in range(sizes.import_runs))
+    app = statistics.median(import_seconds("function_app") for _ in range(sizes.import_runs))
+    bench.add("import azure.functions (median)", bare * 1000, "ms")
+    bench.add("import function_app (median)", app * 1000, "ms")
+    bench.add(
+        "import ratio function_app / azure.functions", app / bare, "x", "<= 1.5", app / bare <= 1.5
+    )
+    code = (
+        "import resource, function_app; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    rss = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    bench.add("peak RSS after import", int(rss.stdout.strip()) / 1024, "MiB")
+    code = (
+        "import sys, resource; from benchmarks.run import burst; "
+        f"burst({connection!r}, {sizes.burst_links}); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    rss = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    bench.add(
+        f"peak RSS after a burst of {sizes.burst_links} links",
+        int(rss.stdout.strip().splitlines()[-1]) / 1024,
+        "MiB",
+    )
+
+
+def burst(connection: str, links: int) -> None:
+    import function_app
+    from devtools.routing import http_routes
+    from shared.domain import PartnerUser
+    from tests.support.api import FunctionClient
+    from tests.support.world import Person, unique
+
+    world, rt, _ = _world(connection)
+    api = FunctionClient(http_routes(list(function_app.app.get_functions())))
+    tenant = world.tenant()
+    for n in range(links):
+        person = Person(tenant, f"b{n}@contoso.com")
+        rt.linking.users.insert(
+            PartnerUser(
+                tenant_id=tenant, email=person.email, display_name="B", created_at=world.clock.now()
+            )
+        )
+        api.link(person, "learn", world.assertion(unique("MCID")))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: proves the command runs")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    sizes = SMOKE if args.smoke else Sizes()
+    sys.path.insert(0, str(ROOT))
+    from devtools import azurite
+
+    bench = Bench()
+    started = time.perf_counter()
+    print(f"{'figure':<58} {'value':>12} {'unit':<10} {'target':<28}")
+    with azurite.running() as ports:
+        connection = ports.connection_string
+        from devtools.host import FunctionHost
+
+        host = FunctionHost.for_project(connection)
+        round_trips(bench, connection, host)
+        throughput(bench, connection, sizes, host)
+        cost_growth(bench, connection, sizes)
+        cold_start(bench, connection, sizes)
+    total = time.perf_counter() - started
+    print(f"finished in {total:.0f} s on {platform.platform()} ({os.cpu_count()} cores)")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps({
+        "machine": {"platform": platform.platform(), "cores": os.cpu_count(), "python": platform.python_version()},
+        "seconds": total, "smoke": args.smoke,
+        "figures": [f.__dict__ for f in bench.figures],
+    }, indent=2))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
