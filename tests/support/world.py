@@ -1,7 +1,7 @@
 """A small world for tests: programs with dev keys, organizations, people."""
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -58,7 +58,6 @@ class Person:
 class World:
     keys: dict[str, KeyPair]
     clock: MutableClock
-    tenants: list[str] = field(default_factory=list)
 
     def tenant(self) -> str:
         return unique("tenant")
