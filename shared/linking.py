@@ -20,7 +20,13 @@ from shared.assertions import AssertionVerifier, LearnerProof
 from shared.clock import Clock
 from shared.credits import pending_for
 from shared.domain import CLAIM_LEASE, AssociationRecord, LearnerState, PartnerUser
-from shared.errors import ServiceError, busy, invalid_assertion, not_partner_center_user
+from shared.errors import (
+    ServiceError,
+    busy,
+    invalid_assertion,
+    not_found,
+    not_partner_center_user,
+)
 from shared.identity import Caller
 from shared.models import (
     PROGRAMS,
@@ -35,7 +41,7 @@ from shared.models import (
 )
 from shared.policy import AssociationPolicy
 from shared.removals import RemovalContext, file_removal, keep_on_return, mark_for_removal
-from shared.requests import not_found, parse_body, parse_program
+from shared.requests import parse_body, parse_program
 from shared.storage.errors import ConcurrencyConflict
 from shared.storage.ports import (
     LearnerFile,
@@ -101,18 +107,37 @@ def load_active_user(ctx: LinkingContext, caller: Caller) -> Versioned[PartnerUs
     return found
 
 
+def change_user(
+    ctx: LinkingContext,
+    tenant_id: str,
+    email: str,
+    change: Callable[[PartnerUser], PartnerUser],
+    known: Versioned[PartnerUser] | None = None,
+) -> Versioned[PartnerUser] | None:
+    """Apply `change` to a partner user's row under its ETag, re-reading after a
+    conflict. Starts from `known` when given; writes nothing when nothing changes.
+    Best effort: gives up after MAX_ATTEMPTS conflicts (readers repair the rest)."""
+    current = known
+    for _ in range(MAX_ATTEMPTS):
+        if current is None:
+            current = ctx.users.get(tenant_id, email)
+        if current is None:
+            return None
+        changed = change(current.value)
+        if changed == current.value:
+            return current
+        try:
+            return Versioned(changed, ctx.users.replace(changed, current.etag))
+        except ConcurrencyConflict:
+            current = None
+    return known
+
+
 def mark_seen(ctx: LinkingContext, found: Versioned[PartnerUser]) -> Versioned[PartnerUser]:
     """first_seen_at shows an admin who has never signed in; it is written once."""
-    current: Versioned[PartnerUser] | None = found
-    for _ in range(MAX_ATTEMPTS):
-        if current is None or current.value.first_seen_at is not None:
-            return current or found
-        seen = current.value.seen(ctx.clock.now())
-        try:
-            return Versioned(seen, ctx.users.replace(seen, current.etag))
-        except ConcurrencyConflict:
-            current = ctx.users.get(found.value.tenant_id, found.value.email)
-    return found
+    user = found.value
+    now = ctx.clock.now()
+    return change_user(ctx, user.tenant_id, user.email, lambda u: u.seen(now), found) or found
 
 
 def already_linked() -> ServiceError:
@@ -164,28 +189,19 @@ def claim_is_dead(ctx: LinkingContext, claim: AssociationRecord) -> bool:
     return refreshed is None or refreshed.value.find(claim.association_id) is None
 
 
-def drop_claim(ctx: LinkingContext, claim: AssociationRecord) -> None:
-    """Remove a dead claim from its user's row."""
-    for _ in range(MAX_ATTEMPTS):
-        found = ctx.users.get(claim.tenant_id, claim.user_email)
-        if found is None or found.value.find_association(claim.association_id) is None:
-            return
-        try:
-            ctx.users.replace(found.value.without(claim.association_id), found.etag)
-            return
-        except ConcurrencyConflict:
-            continue
-
-
-def _drop_left_behind_claim(
-    ctx: LinkingContext, found: Versioned[PartnerUser], claim: AssociationRecord
+def drop_claim(
+    ctx: LinkingContext, claim: AssociationRecord, known: Versioned[PartnerUser] | None = None
 ) -> None:
+    """Remove a claim that can never commit (or lost its race) from its user's row."""
+    change_user(
+        ctx, claim.tenant_id, claim.user_email, lambda u: u.without(claim.association_id), known
+    )
+
+
+def _drop_left_behind_claim(ctx: LinkingContext, claim: AssociationRecord) -> None:
     if not claim_is_dead(ctx, claim):
         raise _TryAgain
-    try:
-        ctx.users.replace(found.value.without(claim.association_id), found.etag)
-    except ConcurrencyConflict as conflict:
-        raise _TryAgain from conflict
+    drop_claim(ctx, claim)
 
 
 def copy_to_user(
@@ -196,36 +212,9 @@ def copy_to_user(
     """Bring a partner user's copy of an association in line with the learner's
     truth (an end by unlink, move or departure). Best effort: a reader repairs
     what a crash leaves behind."""
-    current = known
-    for _ in range(MAX_ATTEMPTS):
-        if current is None or (current.value.tenant_id, current.value.email) != (
-            record.tenant_id,
-            record.user_email,
-        ):
-            current = ctx.users.get(record.tenant_id, record.user_email)
-        if current is None:
-            return
-        if record in current.value.associations:
-            return
-        try:
-            ctx.users.replace(current.value.with_record(record), current.etag)
-            return
-        except ConcurrencyConflict:
-            current = None
-
-
-def _release_claim(
-    ctx: LinkingContext, claimed: PartnerUser, etag: str, association_id: str
-) -> None:
-    current: Versioned[PartnerUser] | None = Versioned(claimed, etag)
-    for _ in range(MAX_ATTEMPTS):
-        if current is None or current.value.find_association(association_id) is None:
-            return
-        try:
-            ctx.users.replace(current.value.without(association_id), current.etag)
-            return
-        except ConcurrencyConflict:
-            current = ctx.users.get(claimed.tenant_id, claimed.email)
+    if known is not None and not record.belongs_to(known.value.tenant_id, known.value.email):
+        known = None
+    change_user(ctx, record.tenant_id, record.user_email, lambda u: u.with_record(record), known)
 
 
 def link(ctx: LinkingContext, caller: Caller, body: bytes | None) -> LinkResult:
@@ -314,7 +303,7 @@ def _attempt_link(
     try:
         ctx.learners.save(committed.with_record(record), loaded.etag if loaded else None)
     except ConcurrencyConflict as conflict:
-        _release_claim(ctx, claimed, claim_etag, record.association_id)
+        drop_claim(ctx, record, Versioned(claimed, claim_etag))
         raise _TryAgain from conflict
 
     if moved_away is not None:
@@ -353,7 +342,7 @@ def _settle_current_link(
         if current.learner_id == proof.learner_id:
             raise _TryAgain
         raise already_linked()
-    _drop_left_behind_claim(ctx, found, current)
+    _drop_left_behind_claim(ctx, current)
     raise _TryAgain
 
 
@@ -378,7 +367,7 @@ def _attempt_unlink(ctx: LinkingContext, found: Versioned[PartnerUser], program:
     truth = loaded.value.find(current.association_id) if loaded else None
     if loaded is None or truth is None:
         if not _is_young(current, now):
-            _drop_left_behind_claim(ctx, found, current)
+            _drop_left_behind_claim(ctx, current)
         raise not_linked(program)
     if not truth.is_active:
         copy_to_user(ctx, truth, found)
@@ -430,11 +419,8 @@ def profile(ctx: LinkingContext, caller: Caller) -> Profile:
             if truth is None and _is_young(latest, now):
                 active = latest
             elif truth is None:
-                try:
-                    _fence(ctx, program, latest.learner_id)
+                if claim_is_dead(ctx, latest):
                     repaired = repaired.without(latest.association_id)
-                except _TryAgain:
-                    pass
             else:
                 repaired = repaired.with_record(truth)
                 active = truth if truth.is_active else None
@@ -460,7 +446,7 @@ def profile(ctx: LinkingContext, caller: Caller) -> Profile:
         )
     if repaired != user:
         with contextlib.suppress(ConcurrencyConflict):
-            ctx.users.replace(repaired, found.etag)
+            ctx.users.replace(repaired, found.etag)  # a later read repairs what a race skips
     history = sorted(repaired.associations, key=lambda a: a.started_at, reverse=True)
     return Profile(
         user=repaired.summary(),

@@ -2,15 +2,17 @@
 what a crashed request leaves behind, which is hard to stage against Azurite."""
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 
 from shared import linking
-from shared.domain import AssociationRecord, PartnerUser
+from shared.domain import AssociationRecord, LearnerState, PartnerUser
 from shared.errors import ServiceError
 from shared.linking import LinkingContext
-from tests.support.fakes import FakePartnerUsers
+from shared.storage.errors import ConcurrencyConflict
+from tests.support.fakes import FakeLearners, FakePartnerUsers
 from tests.support.world import Person, World, unique
 
 
@@ -45,6 +47,16 @@ def leave_claim_behind(ctx: LinkingContext, person: Person, learner: str) -> Ass
     )
     ctx.users.replace(found.value.with_record(claim), found.etag)
     return claim
+
+
+def losing_the_copy_to(ctx: LinkingContext, person: Person, action: Callable[[], object]) -> None:
+    """Run `action`, then put the person's row back as it was: what a crash between
+    the learner's commit and the copy to the user's row leaves behind."""
+    users = ctx.users
+    assert isinstance(users, FakePartnerUsers)
+    stale = users.rows[(person.tenant_id, person.email)]
+    action()
+    users.rows[(person.tenant_id, person.email)] = stale
 
 
 def test_link_then_profile(fake_ctx: LinkingContext, world: World) -> None:
@@ -129,9 +141,6 @@ def test_a_lost_request_cannot_commit_after_its_claim_was_fenced(
     leave_claim_behind(fake_ctx, person, "MCID-lost")
     world.clock.advance(timedelta(minutes=5))
     linking.profile(fake_ctx, person.caller)
-    from shared.domain import LearnerState
-    from shared.storage.errors import ConcurrencyConflict
-
     with pytest.raises(ConcurrencyConflict):
         fake_ctx.learners.save(LearnerState(program="learn", learner_id="MCID-lost"), None)
 
@@ -144,16 +153,15 @@ def test_a_move_whose_copy_to_the_old_user_was_lost_is_repaired_on_their_profile
     add(fake_ctx, person_b)
     linking.link(fake_ctx, person_a.caller, body(world, "MCID-9"))
     world.clock.advance(timedelta(days=31))
-    users = fake_ctx.users
-    assert isinstance(users, FakePartnerUsers)
-    stale = users.rows[(person_a.tenant_id, person_a.email)]
-    linking.link(fake_ctx, person_b.caller, body(world, "MCID-9"))
-    users.rows[(person_a.tenant_id, person_a.email)] = stale
-    assert stale.value.linked.learn
+    losing_the_copy_to(
+        fake_ctx, person_a, lambda: linking.link(fake_ctx, person_b.caller, body(world, "MCID-9"))
+    )
+    stale = fake_ctx.users.get(person_a.tenant_id, person_a.email)
+    assert stale is not None and stale.value.linked.learn
     profile = linking.profile(fake_ctx, person_a.caller)
     assert profile.programs["learn"].active is None
     assert profile.history[0].end_reason == "moved"
-    repaired = users.get(person_a.tenant_id, person_a.email)
+    repaired = fake_ctx.users.get(person_a.tenant_id, person_a.email)
     assert repaired is not None
     assert not repaired.value.linked.learn
 
@@ -164,15 +172,11 @@ def test_an_unlink_whose_copy_to_the_user_was_lost_still_lets_the_person_link_ag
     person = world.person()
     add(fake_ctx, person)
     linking.link(fake_ctx, person.caller, body(world, "MCID-1"))
-    users = fake_ctx.users
-    assert isinstance(users, FakePartnerUsers)
-    stale = users.rows[(person.tenant_id, person.email)]
-    linking.unlink(fake_ctx, person.caller, "learn")
-    users.rows[(person.tenant_id, person.email)] = stale
+    losing_the_copy_to(fake_ctx, person, lambda: linking.unlink(fake_ctx, person.caller, "learn"))
     world.clock.advance(timedelta(days=31))
     result = linking.link(fake_ctx, person.caller, body(world, "MCID-2"))
     assert result.created
-    found = users.get(person.tenant_id, person.email)
+    found = fake_ctx.users.get(person.tenant_id, person.email)
     assert found is not None
     assert [(a.learner_id, a.end_reason) for a in found.value.associations] == [
         ("MCID-1", "unlinked"),
@@ -187,16 +191,14 @@ def test_unlink_of_an_association_that_already_moved_away_is_404_and_repairs(
     add(fake_ctx, person_a)
     add(fake_ctx, person_b)
     linking.link(fake_ctx, person_a.caller, body(world, "MCID-5"))
-    users = fake_ctx.users
-    assert isinstance(users, FakePartnerUsers)
-    stale = users.rows[(person_a.tenant_id, person_a.email)]
     world.clock.advance(timedelta(days=31))
-    linking.link(fake_ctx, person_b.caller, body(world, "MCID-5"))
-    users.rows[(person_a.tenant_id, person_a.email)] = stale
+    losing_the_copy_to(
+        fake_ctx, person_a, lambda: linking.link(fake_ctx, person_b.caller, body(world, "MCID-5"))
+    )
     with pytest.raises(ServiceError) as refused:
         linking.unlink(fake_ctx, person_a.caller, "learn")
     assert (refused.value.status, refused.value.code) == (404, "not_linked")
-    found = users.get(person_a.tenant_id, person_a.email)
+    found = fake_ctx.users.get(person_a.tenant_id, person_a.email)
     assert found is not None
     assert found.value.associations[0].end_reason == "moved"
 
@@ -215,3 +217,29 @@ def test_departed_user_cannot_link_or_read(fake_ctx: LinkingContext, world: Worl
         with pytest.raises(ServiceError) as refused:
             call()
         assert refused.value.code == "not_partner_center_user"
+
+
+def test_the_profile_keeps_a_claim_whose_learner_committed_just_before_the_fence(
+    fake_ctx: LinkingContext, world: World
+) -> None:
+    person = world.person()
+    add(fake_ctx, person)
+    claim = leave_claim_behind(fake_ctx, person, "MCID-late")
+    world.clock.advance(timedelta(minutes=5))
+    learners = fake_ctx.learners
+    assert isinstance(learners, FakeLearners)
+    real_read_file = learners.read_file
+
+    def read_then_the_lost_request_commits(program, learner_id, **kwargs):
+        found = real_read_file(program, learner_id, **kwargs)
+        if learner_id == "MCID-late" and learners.get("learn", "MCID-late") is None:
+            learners.save(
+                LearnerState(program="learn", learner_id="MCID-late", associations=[claim]), None
+            )
+        return found
+
+    learners.read_file = read_then_the_lost_request_commits  # type: ignore[method-assign]
+    linking.profile(fake_ctx, person.caller)
+    found = fake_ctx.users.get(person.tenant_id, person.email)
+    assert found is not None
+    assert found.value.find_association(claim.association_id) is not None
