@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from shared.clock import Clock
 from shared.domain import AssociationRecord, CredentialRecord, CreditedRecord, credit_due_at
-from shared.models import LearningEvent, Program, ReportRow
+from shared.models import LearningEvent, Program, ReportRow, program_named
 from shared.storage.errors import ConcurrencyConflict
 from shared.storage.ports import (
     CreditQueue,
@@ -72,9 +72,8 @@ def parse_event(text: str) -> LearningEvent:
 def parse_wake(text: str) -> Wake:
     try:
         data = json.loads(text)
-        program: Program = "learn" if data["program"] == "learn" else "partner_university"
         return Wake(
-            program=program,
+            program=program_named(data["program"]),
             learner_id=str(data["learner_id"]),
             association_id=str(data["association_id"]),
             due_at=datetime.fromisoformat(data["due_at"]),

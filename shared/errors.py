@@ -33,6 +33,10 @@ def invalid_request(field: str, message: str) -> ServiceError:
     return ServiceError(400, "invalid_request", message, field=field)
 
 
+def not_found(code: str, message: str) -> ServiceError:
+    return ServiceError(404, code, message)
+
+
 def invalid_assertion(reason: str, message: str) -> ServiceError:
     return ServiceError(401, "invalid_assertion", message, reason=reason)
 

@@ -11,6 +11,15 @@ EndReason = Literal["unlinked", "moved", "user_departed"]
 UserStatus = Literal["active", "departed"]
 CredentialKind = Literal["certification", "assessment", "training"]
 
+
+def program_named(value: object) -> Program:
+    """The program a stored or queued value names; ValueError for anything else."""
+    for program in PROGRAMS:
+        if value == program:
+            return program
+    raise ValueError(f"not a program: {value!r}")
+
+
 ADMIN_ROLES = frozenset({"Partner.GlobalAdmin", "Partner.AccountAdmin"})
 
 

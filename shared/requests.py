@@ -6,8 +6,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from shared.errors import ServiceError, invalid_request
-from shared.models import PROGRAMS, Program
+from shared.errors import invalid_request
+from shared.models import PROGRAMS, Program, program_named
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -32,10 +32,10 @@ def parse_body(model: type[M], body: bytes | None) -> M:
 
 
 def parse_program(value: str | None, field: str = "program") -> Program:
-    for program in PROGRAMS:
-        if value == program:
-            return program
-    raise invalid_request(field, f"{field} must be one of: {', '.join(PROGRAMS)}.")
+    try:
+        return program_named(value)
+    except ValueError as error:
+        raise invalid_request(field, f"{field} must be one of: {', '.join(PROGRAMS)}.") from error
 
 
 def parse_email(value: str, field: str = "email") -> str:
@@ -63,7 +63,3 @@ def parse_flag(value: str | None, field: str) -> bool | None:
     if lowered in ("true", "false"):
         return lowered == "true"
     raise invalid_request(field, f"{field} must be true or false.")
-
-
-def not_found(code: str, message: str) -> ServiceError:
-    return ServiceError(404, code, message)

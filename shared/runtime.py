@@ -19,6 +19,7 @@ from shared.storage.tables import TableStore
 if TYPE_CHECKING:
     from shared.credits import CreditContext
     from shared.removals import RemovalContext
+    from shared.storage.learners import LearnerTable
     from shared.storage.queues import QueueStore
     from shared.storage.skills_report import SkillsReportTable
 
@@ -44,7 +45,7 @@ class Runtime:
         from shared.credits import CreditContext
 
         return CreditContext(
-            learners=self.linking.learners,
+            learners=self.learners,
             report=self.report,
             wakes=self.linking.wakes,
             queue=self.queues,
@@ -63,12 +64,11 @@ class Runtime:
     @cached_property
     def linking(self) -> LinkingContext:
         from shared.storage.credit_wakes import CreditWakeTable
-        from shared.storage.learners import LearnerTable
         from shared.storage.partner_users import PartnerUserTable
 
         return LinkingContext(
             users=PartnerUserTable(self.tables),
-            learners=LearnerTable(self.tables),
+            learners=self.learners,
             clock=self.clock,
             policy=self.policy,
             verifiers=AssertionVerifiers(self.settings),
@@ -80,14 +80,19 @@ class Runtime:
     @cached_property
     def removal(self) -> "RemovalContext":
         from shared.removals import RemovalContext
-        from shared.storage.learners import LearnerTable
         from shared.storage.report_removals import ReportRemovalTable
 
         return RemovalContext(
-            learners=LearnerTable(self.tables),
+            learners=self.learners,
             report=self.report,
             removals=ReportRemovalTable(self.tables),
         )
+
+    @cached_property
+    def learners(self) -> "LearnerTable":
+        from shared.storage.learners import LearnerTable
+
+        return LearnerTable(self.tables)
 
     @cached_property
     def report(self) -> "SkillsReportTable":

@@ -9,7 +9,7 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
-from shared.models import Program
+from shared.models import program_named
 from shared.storage.learners import learner_partition
 from shared.storage.ports import Wake
 from shared.storage.tables import TableStore
@@ -64,9 +64,8 @@ class CreditWakeTable:
 
 
 def _wake(entity: dict[str, Any]) -> Wake:
-    program: Program = "learn" if entity["Program"] == "learn" else "partner_university"
     return Wake(
-        program=program,
+        program=program_named(entity["Program"]),
         learner_id=entity["LearnerId"],
         association_id=entity["AssociationId"],
         due_at=datetime.fromisoformat(entity["DueAt"]),

@@ -10,7 +10,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from shared.keys import encode_key
-from shared.models import Program
+from shared.models import program_named
 from shared.storage.learners import learner_partition
 from shared.storage.ports import Removal
 from shared.storage.tables import TableStore
@@ -61,10 +61,9 @@ class ReportRemovalTable:
 
 
 def _removal(entity: dict[str, Any]) -> Removal:
-    program: Program = "learn" if entity["Program"] == "learn" else "partner_university"
     return Removal(
         on=date.fromisoformat(entity["PartitionKey"]),
         tenant_id=entity["TenantId"],
-        program=program,
+        program=program_named(entity["Program"]),
         learner_id=entity["LearnerId"],
     )

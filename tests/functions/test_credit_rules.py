@@ -53,9 +53,7 @@ def report(tenant: str) -> list[ReportRow]:
 
 @pytest.fixture
 def linked(world: World, api: FunctionClient) -> tuple[Person, str]:
-    tenant = world.tenant()
-    person = world.person(tenant)
-    api.add_user(world.admin(tenant), person, "Pat")
+    person = api.member(world, "Pat")
     learner = unique("MCID")
     assert api.link(person, "learn", world.assertion(learner)).status == 201
     return person, learner
@@ -95,9 +93,8 @@ def test_rule_7_credit_after_the_delay_nothing_at_day_9_everything_at_day_10(
 def test_rule_7_earlier_credentials_become_pending_on_a_new_association(
     world: World, api: FunctionClient, host: QueueHost
 ) -> None:
-    tenant = world.tenant()
-    person = world.person(tenant)
-    api.add_user(world.admin(tenant), person)
+    person = api.member(world)
+    tenant = person.tenant_id
     learner = unique("MCID")
     host.send(EVENTS, event(learner, "AI-102", world.clock.now() - 300 * DAY))
     tick(host)
@@ -265,9 +262,8 @@ def test_two_consumers_draining_at_once_credit_each_credential_once(
 def test_rule_7_a_learner_with_more_than_100_credentials_is_credited_in_full(
     world: World, api: FunctionClient, host: QueueHost
 ) -> None:
-    tenant = world.tenant()
-    person = world.person(tenant)
-    api.add_user(world.admin(tenant), person)
+    person = api.member(world)
+    tenant = person.tenant_id
     learner = unique("MCID")
     before = world.clock.now() - 100 * DAY
     for n in range(150):

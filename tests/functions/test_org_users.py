@@ -39,9 +39,7 @@ def test_adding_an_active_user_again_is_409_user_exists(world: World, api: Funct
 
 
 def test_non_admins_get_403_forbidden_from_org(world: World, api: FunctionClient) -> None:
-    tenant = world.tenant()
-    person = world.person(tenant)
-    api.add_user(world.admin(tenant), person)
+    person = api.member(world)
     for method, path in (("GET", "org/users"), ("POST", "org/users")):
         response = api.call(
             method, path, person=person, json={"email": "x@y.com", "display_name": "X"}

@@ -18,9 +18,8 @@ ASSOCIATION_KEYS = {
 def test_profile_has_exactly_the_contract_shape_and_history_newest_first(
     world: World, api: FunctionClient
 ) -> None:
-    tenant = world.tenant()
-    person = world.person(tenant)
-    api.add_user(world.admin(tenant), person, "Pat")
+    person = api.member(world, "Pat")
+    tenant = person.tenant_id
     first, second = unique("MCID"), unique("MCID")
     api.link(person, "learn", world.assertion(first))
     world.clock.advance(timedelta(days=2))

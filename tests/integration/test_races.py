@@ -47,9 +47,7 @@ def test_rule_10_ten_people_race_for_one_learner_exactly_one_association_starts(
 def test_rule_10_one_person_links_two_learners_at_once_one_wins(
     world: World, api: FunctionClient
 ) -> None:
-    tenant = world.tenant()
-    person = world.person(tenant)
-    api.add_user(world.admin(tenant), person)
+    person = api.member(world)
     learners = [unique("MCID"), unique("MCID")]
     for _ in range(3):
         with ThreadPoolExecutor(max_workers=2) as pool:
@@ -76,9 +74,7 @@ def test_rule_10_one_person_links_two_learners_at_once_one_wins(
 def test_rule_10_the_same_assertion_sent_five_times_at_once_starts_once(
     world: World, api: FunctionClient
 ) -> None:
-    tenant = world.tenant()
-    person = world.person(tenant)
-    api.add_user(world.admin(tenant), person)
+    person = api.member(world)
     learner = unique("MCID")
     assertion = world.assertion(learner)
     with ThreadPoolExecutor(max_workers=5) as pool:

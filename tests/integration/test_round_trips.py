@@ -52,9 +52,8 @@ def test_round_trips_of_ingest_and_apply(
     from shared.models import LearningEvent
     from shared.storage.ports import Wake
 
-    tenant = world.tenant()
-    person = world.person(tenant)
-    api.add_user(world.admin(tenant), person)
+    person = api.member(world)
+    tenant = person.tenant_id
     learner = unique("MCID")
     rt = runtime.current()
     for table in ("learners", "partnerusers", "creditwakes", "skillsreport"):

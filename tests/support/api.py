@@ -9,7 +9,7 @@ from urllib.parse import quote
 import azure.functions as func
 
 from devtools.routing import Route, find_route
-from tests.support.world import Person
+from tests.support.world import Person, World
 
 
 @dataclass
@@ -66,6 +66,13 @@ class FunctionClient:
         if response.mimetype:
             headers.setdefault("Content-Type", response.mimetype)
         return Response(response.status_code, response.get_body(), headers)
+
+    def member(self, world: World, name: str = "A Person") -> Person:
+        """A partner user of a fresh organization, added by its admin."""
+        tenant = world.tenant()
+        person = world.person(tenant)
+        assert self.add_user(world.admin(tenant), person, name).status == 201
+        return person
 
     def add_user(self, admin: Person, person: Person, name: str = "A Person") -> Response:
         return self.call(
