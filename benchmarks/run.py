@@ -223,7 +223,7 @@ def throughput(bench: Bench, connection: str, sizes: Sizes, host: Any) -> None:
 
 def _seed_due_credits(rt: Any, world: Any, count: int) -> None:
     from shared.domain import AssociationRecord, CredentialRecord, LearnerState
-    from shared.storage.ports import Wake
+    from shared.storage.ports import Versioned, Wake
     from tests.support.world import unique
 
     for left in rt.credits.wakes.due(datetime(2100, 1, 1, tzinfo=UTC), 100_000):
@@ -236,14 +236,14 @@ def _seed_due_credits(rt: Any, world: Any, count: int) -> None:
             association_id=unique("a"), program="learn", learner_id=learner, tenant_id=tenant,
             user_email=f"p{n}@contoso.com", started_at=past, jti=unique("j"),
         )  # fmt: skip
-        rt.linking.learners.save(
-            LearnerState(program="learn", learner_id=learner, associations=[association]), None
-        )
+        state = LearnerState(program="learn", learner_id=learner, associations=[association])
+        etag = rt.linking.learners.save(state, None)
         rt.linking.learners.save_credential(
             "learn",
             learner,
             CredentialRecord(id="AZ-104", kind="certification", title="T", completed_at=past),
             None,
+            while_unchanged=Versioned(state, etag),
         )
         rt.credits.wakes.schedule(
             Wake("learn", learner, association.association_id, past + timedelta(days=10))

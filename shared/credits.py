@@ -32,6 +32,11 @@ logger = logging.getLogger("skills_link.credits")
 
 MAX_ATTEMPTS = 8
 WAKES_PER_RUN = 5_000
+REPAIRS_PER_RUN = 500
+SCHEDULER_PERIOD = timedelta(minutes=5)
+OVERDUE_AFTER = SCHEDULER_PERIOD + timedelta(minutes=10)
+"""A credit still pending this long after it fell due missed its normal path (its
+wake-up message lost or failing): the scheduler and the profile apply it directly."""
 
 
 class PoisonMessage(Exception):
@@ -56,7 +61,7 @@ class CreditContext:
 def parse_event(text: str) -> LearningEvent:
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
         raise PoisonMessage(None, "the message is not JSON") from error
     if not isinstance(data, dict):
         raise PoisonMessage(None, "the message is not a JSON object")
@@ -78,7 +83,7 @@ def parse_wake(text: str) -> Wake:
             association_id=str(data["association_id"]),
             due_at=datetime.fromisoformat(data["due_at"]),
         )
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, RecursionError) as error:
         raise PoisonMessage(None, f"not a credit wake-up: {error}") from error
 
 
@@ -106,9 +111,15 @@ def ingest(ctx: CreditContext, event: LearningEvent) -> None:
             )
             ctx.wakes.schedule(wake)
         if existing is None or existing.value != credential:
+            # Guarded by the state row as read: a link that commits meanwhile makes
+            # this write conflict, and the next attempt sees its association.
             try:
                 ctx.learners.save_credential(
-                    event.program, event.learner_id, credential, existing.etag if existing else None
+                    event.program,
+                    event.learner_id,
+                    credential,
+                    existing.etag if existing else None,
+                    while_unchanged=found.state,
                 )
             except ConcurrencyConflict:
                 continue
@@ -194,7 +205,9 @@ def apply(ctx: CreditContext, wake: Wake) -> int:
         later = [due_at for _, due_at in pending if due_at > now]
         if later:
             ctx.wakes.schedule(Wake(wake.program, wake.learner_id, wake.association_id, min(later)))
-        if not later or min(later) != wake.due_at:
+        if wake.due_at <= now:
+            # Its own row only (the key holds the due instant), and only once the next
+            # one is written; a wake-up not yet due stays for its time.
             ctx.wakes.remove(wake)
         if credited:
             logger.info(
@@ -208,13 +221,29 @@ def apply(ctx: CreditContext, wake: Wake) -> int:
 
 
 def send_due_wakes(ctx: CreditContext) -> int:
-    """The scheduler: every wake-up whose hour has come goes to the apply queue.
-    Rows stay until the apply step removes or moves them, so a lost message is sent
-    again on a later run."""
+    """The scheduler: every wake-up that is due goes to the apply queue. Rows stay
+    until the apply step removes them, so a lost message is sent again on a later
+    run; one overdue by more than OVERDUE_AFTER is applied here, so credit never
+    waits on a queue that keeps losing or failing its message."""
     now = ctx.clock.now()
     wakes = ctx.wakes.due(now, WAKES_PER_RUN)
+    overdue = [w for w in wakes if now - w.due_at > OVERDUE_AFTER][:REPAIRS_PER_RUN]
     for wake in wakes:
-        ctx.queue.send_wake(wake)
+        if wake not in overdue:
+            ctx.queue.send_wake(wake)
+    for wake in overdue:
+        logger.warning(
+            "Repairing credit overdue since %s for a %s learner", wake.due_at, wake.program
+        )
+        try:
+            apply(ctx, wake)
+        except Exception:
+            logger.exception("Repair failed; the wake-up stays for the next run")
+            ctx.queue.send_wake(wake)
     if wakes:
-        logger.info("Sent %d credit wake-up(s) to the apply queue", len(wakes))
+        logger.info(
+            "Sent %d credit wake-up(s) to the apply queue, repaired %d",
+            len(wakes) - len(overdue),
+            len(overdue),
+        )
     return len(wakes)

@@ -16,5 +16,11 @@ def encode_key(value: str) -> str:
     )
 
 
+def encode_part(value: str) -> str:
+    """One part of a composite key joined with `|`: the separator is escaped too, so
+    no two different tuples of parts can make the same key."""
+    return encode_key(value).replace("|", "%7C")
+
+
 def normalize_email(email: str) -> str:
     return email.strip().lower()

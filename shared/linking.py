@@ -13,12 +13,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol, TypeVar
 
+from shared import credits
 from shared.assertions import AssertionVerifier, LearnerProof
 from shared.clock import Clock
-from shared.credits import pending_for
+from shared.credits import CreditContext, pending_for
 from shared.domain import CLAIM_LEASE, AssociationRecord, LearnerState, PartnerUser
 from shared.errors import (
     ServiceError,
@@ -49,7 +50,6 @@ from shared.storage.ports import (
     PartnerUserStore,
     Versioned,
     Wake,
-    WakeStore,
 )
 
 MAX_ATTEMPTS = 12
@@ -71,8 +71,7 @@ class LinkingContext:
     clock: Clock
     policy: AssociationPolicy
     verifiers: Verifiers
-    wakes: WakeStore
-    credit_delay: timedelta
+    credits: CreditContext
     removal: RemovalContext
 
 
@@ -251,7 +250,7 @@ def _attempt_link(
     used_by = state.find_by_jti(proof.jti)
     if used_by is not None:
         if used_by.is_active and used_by.belongs_to(user.tenant_id, user.email):
-            return LinkResult(used_by.to_wire(), created=False)
+            return _already_active(ctx, learner_file, used_by)
         raise invalid_assertion(
             "replayed", "This assertion was already used. Sign in to the program again."
         )
@@ -259,7 +258,7 @@ def _attempt_link(
     if proof.program == "learn" and not proof.has_msa:
         raise learn_profile_has_no_msa()
 
-    settled = _settle_current_link(ctx, found, state, proof, now)
+    settled = _settle_current_link(ctx, found, learner_file, proof, now)
     if isinstance(settled, LinkResult):
         return settled
     claimant = settled
@@ -267,7 +266,7 @@ def _attempt_link(
     previous = state.active
     if previous is not None and previous.belongs_to(user.tenant_id, user.email):
         copy_to_user(ctx, previous, found)
-        return LinkResult(previous.to_wire(), created=False)
+        return _already_active(ctx, learner_file, previous)
 
     limit = ctx.policy.limit_at(state.start_times, now)
     if limit is not None:
@@ -293,8 +292,8 @@ def _attempt_link(
         # Rule 7: earlier credentials become pending, due a delay after the start. The
         # wake-up is filed before the commit, so a crash cannot lose it; a stray one
         # finds no association and is dropped.
-        ctx.wakes.schedule(
-            Wake(proof.program, proof.learner_id, record.association_id, now + ctx.credit_delay)
+        ctx.credits.wakes.schedule(
+            Wake(proof.program, proof.learner_id, record.association_id, now + ctx.credits.delay)
         )
     moved_away = previous.ended(now, "moved") if previous is not None else None
     if moved_away is not None:
@@ -306,17 +305,44 @@ def _attempt_link(
         drop_claim(ctx, record, Versioned(claimed, claim_etag))
         raise _TryAgain from conflict
 
+    _finish_link(ctx, learner_file, committed.with_record(record), record)
+    return LinkResult(record.to_wire(), created=True)
+
+
+def _finish_link(
+    ctx: LinkingContext, learner_file: LearnerFile, state: LearnerState, record: AssociationRecord
+) -> None:
+    """What follows a link's commit, safe to repeat: the association it moved away
+    from gets its rows marked and its end copied to that user; rows of an earlier
+    association with this organization lose their removal date."""
+    moved_away = next(
+        (
+            a
+            for a in state.associations
+            if a.end_reason == "moved" and a.ended_at == record.started_at
+        ),
+        None,
+    )
     if moved_away is not None:
-        mark_for_removal(ctx.removal, learner_file, moved_away)
+        mark_for_removal(ctx.removal, learner_file, moved_away, active=record)
         copy_to_user(ctx, moved_away)
     keep_on_return(ctx.removal, learner_file, record)
-    return LinkResult(record.to_wire(), created=True)
+
+
+def _already_active(
+    ctx: LinkingContext, learner_file: LearnerFile, record: AssociationRecord
+) -> LinkResult:
+    """The 200 answer: the association committed earlier, perhaps by a call whose
+    work after the commit a failure cut short; finish that work now."""
+    assert learner_file.state is not None
+    _finish_link(ctx, learner_file, learner_file.state.value, record)
+    return LinkResult(record.to_wire(), created=False)
 
 
 def _settle_current_link(
     ctx: LinkingContext,
     found: Versioned[PartnerUser],
-    state: LearnerState,
+    learner_file: LearnerFile,
     proof: LearnerProof,
     now: datetime,
 ) -> LinkResult | PartnerUser:
@@ -328,13 +354,14 @@ def _settle_current_link(
     if current is None:
         return user
     if current.learner_id == proof.learner_id:
-        truth = state.find(current.association_id)
+        state = learner_file.state
+        truth = state.value.find(current.association_id) if state else None
     else:
         other = ctx.learners.get(current.program, current.learner_id)
         truth = other.value.find(current.association_id) if other else None
     if truth is not None and truth.is_active:
         if truth.learner_id == proof.learner_id:
-            return LinkResult(truth.to_wire(), created=False)
+            return _already_active(ctx, learner_file, truth)
         raise already_linked()
     if truth is not None:
         return user.with_record(truth)
@@ -370,7 +397,7 @@ def _attempt_unlink(ctx: LinkingContext, found: Versioned[PartnerUser], program:
             _drop_left_behind_claim(ctx, current)
         raise not_linked(program)
     if not truth.is_active:
-        copy_to_user(ctx, truth, found)
+        finish_end(ctx, learner_file, truth, found)
         raise not_linked(program)
     ended = end_association(ctx, learner_file, truth, "unlinked", now)
     if ended is None:
@@ -395,8 +422,37 @@ def end_association(
         ctx.learners.save(loaded.value.with_record(ended), loaded.etag)
     except ConcurrencyConflict:
         return None
-    mark_for_removal(ctx.removal, learner_file, ended)
+    mark_for_removal(ctx.removal, learner_file, ended, active=None)
     return ended
+
+
+def finish_end(
+    ctx: LinkingContext,
+    learner_file: LearnerFile,
+    ended: AssociationRecord,
+    known: Versioned[PartnerUser] | None = None,
+) -> None:
+    """What follows an end's commit, safe to repeat: a retry after a failure finishes
+    the removal dates and the copy to the user's row that the first call left."""
+    state = learner_file.state
+    active = state.value.active if state else None
+    mark_for_removal(ctx.removal, learner_file, ended, active=active)
+    copy_to_user(ctx, ended, known)
+
+
+def _credit_overdue(
+    ctx: LinkingContext, learner_file: LearnerFile, active: AssociationRecord, now: datetime
+) -> LearnerFile:
+    """Credit that fell due longer ago than the scheduler can explain missed its
+    wake-up: apply it now, so a profile never shows a due date long past."""
+    owed = pending_for(learner_file, active, ctx.credits.delay)
+    overdue = [due_at for _, due_at in owed if now - due_at > credits.OVERDUE_AFTER]
+    if not overdue:
+        return learner_file
+    credits.apply(
+        ctx.credits, Wake(active.program, active.learner_id, active.association_id, min(overdue))
+    )
+    return ctx.learners.read_file(active.program, active.learner_id)
 
 
 def profile(ctx: LinkingContext, caller: Caller) -> Profile:
@@ -425,9 +481,10 @@ def profile(ctx: LinkingContext, caller: Caller) -> Profile:
                 repaired = repaired.with_record(truth)
                 active = truth if truth.is_active else None
             if active is not None and loaded is not None:
+                learner_file = _credit_overdue(ctx, learner_file, active, now)
                 pending += [
                     PendingCredit(credential=c.to_wire(), due_at=due_at)
-                    for c, due_at in pending_for(learner_file, active, ctx.credit_delay)
+                    for c, due_at in pending_for(learner_file, active, ctx.credits.delay)
                 ]
             credited += [
                 CreditedCredential(

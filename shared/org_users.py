@@ -10,6 +10,7 @@ from shared.linking import (
     copy_to_user,
     drop_claim,
     end_association,
+    finish_end,
 )
 from shared.models import PROGRAMS, AddUserRequest, Departure, OrgUser, OrgUserPage
 from shared.removals import removal_date
@@ -125,7 +126,7 @@ def _end_departed_associations(ctx: LinkingContext, user: PartnerUser) -> None:
                     break
                 continue
             if not truth.is_active:
-                copy_to_user(ctx, truth)
+                finish_end(ctx, learner_file, truth)
                 break
             ended = end_association(ctx, learner_file, truth, "user_departed", user.departed_at)
             if ended is not None:

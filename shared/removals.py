@@ -12,6 +12,8 @@ from datetime import date, datetime
 
 from shared.credits import report_row
 from shared.domain import AssociationRecord, CreditedRecord
+from shared.models import ReportRow
+from shared.storage.errors import ConcurrencyConflict
 from shared.storage.ports import LearnerFile, LearnerStore, Removal, RemovalStore, ReportStore
 
 logger = logging.getLogger("skills_link.removals")
@@ -54,9 +56,19 @@ def _rewrite(
     )
 
 
-def mark_for_removal(ctx: RemovalContext, found: LearnerFile, ended: AssociationRecord) -> None:
-    """After the end committed: show the removal date on the rows."""
+def mark_for_removal(
+    ctx: RemovalContext,
+    found: LearnerFile,
+    ended: AssociationRecord,
+    *,
+    active: AssociationRecord | None,
+) -> None:
+    """After the end committed: show the removal date on the rows, unless the
+    learner's active association (`active`) is with the same organization again.
+    Safe to repeat: rows already marked are not written."""
     assert ended.ended_at is not None
+    if active is not None and active.tenant_id == ended.tenant_id:
+        return
     on = removal_date(ended.ended_at)
     rows = [c for c in _credited_for(found, ended.tenant_id) if c.removal_on != on]
     if rows:
@@ -79,6 +91,44 @@ class RefreshSummary:
     removed_by_organization: dict[str, int] | None = None
 
 
+MAX_ATTEMPTS = 8
+
+
+def _report_rows(removal: Removal, rows: list[CreditedRecord]) -> list[ReportRow]:
+    return [report_row(removal.program, removal.learner_id, c) for c in rows]
+
+
+def _remove_due_rows(ctx: RemovalContext, removal: Removal, today: date) -> tuple[int, int]:
+    """(rows removed, rows kept) for one learner and organization. The learner rows
+    go in one transaction with a re-write of the learner's state row as read, so a
+    learner who associates with the organization again while the refresh runs keeps
+    them (rule 8); report rows this run took out meanwhile are put back."""
+    report_touched = False
+    for _ in range(MAX_ATTEMPTS):
+        found = ctx.learners.read_file(removal.program, removal.learner_id)
+        active = found.state.value.active if found.state else None
+        rows = _credited_for(found, removal.tenant_id)
+        if active is not None and active.tenant_id == removal.tenant_id:
+            if report_touched and rows:
+                ctx.report.put_rows(removal.tenant_id, _report_rows(removal, rows))
+            return 0, len(rows)
+        doomed = [c for c in rows if c.removal_on is None or c.removal_on <= today]
+        if not doomed:
+            return 0, len(rows)
+        # Report rows first: a crash after them leaves the learner rows, which a
+        # later run finds again; the other order would leave report rows nobody finds.
+        ctx.report.delete_rows(removal.tenant_id, _report_rows(removal, doomed))
+        report_touched = True
+        try:
+            ctx.learners.delete_credited(
+                removal.program, removal.learner_id, doomed, while_unchanged=found.state
+            )
+        except ConcurrencyConflict:
+            continue
+        return len(doomed), len(rows) - len(doomed)
+    raise ConcurrencyConflict(f"learner kept changing during the refresh of {removal}")
+
+
 def refresh(ctx: RemovalContext, today: date, batch: int = 1_000) -> RefreshSummary:
     """Remove every credited row whose removal date is on or before today, including
     ones a missed or failed run left behind. Safe to run twice or after a crash."""
@@ -90,22 +140,12 @@ def refresh(ctx: RemovalContext, today: date, batch: int = 1_000) -> RefreshSumm
             break
         for removal in due:
             summary.removals_read += 1
-            found = ctx.learners.read_file(removal.program, removal.learner_id)
-            active = found.state.value.active if found.state else None
-            rows = _credited_for(found, removal.tenant_id)
-            if active is not None and active.tenant_id == removal.tenant_id:
-                summary.rows_kept += len(rows)
-            else:
-                doomed = [c for c in rows if c.removal_on is None or c.removal_on <= today]
-                if doomed:
-                    ctx.report.delete_rows(
-                        removal.tenant_id,
-                        [report_row(removal.program, removal.learner_id, c) for c in doomed],
-                    )
-                    ctx.learners.delete_credited(removal.program, removal.learner_id, doomed)
-                    summary.rows_removed += len(doomed)
-                    by_org = summary.removed_by_organization
-                    by_org[removal.tenant_id] = by_org.get(removal.tenant_id, 0) + len(doomed)
+            removed, kept = _remove_due_rows(ctx, removal, today)
+            summary.rows_kept += kept
+            if removed:
+                summary.rows_removed += removed
+                by_org = summary.removed_by_organization
+                by_org[removal.tenant_id] = by_org.get(removal.tenant_id, 0) + removed
             ctx.removals.remove(removal)
         logger.info(
             "Refresh progress: %d removal(s) read, %d row(s) removed so far",

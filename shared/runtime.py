@@ -19,6 +19,7 @@ from shared.storage.tables import TableStore
 if TYPE_CHECKING:
     from shared.credits import CreditContext
     from shared.removals import RemovalContext
+    from shared.storage.credit_wakes import CreditWakeTable
     from shared.storage.learners import LearnerTable
     from shared.storage.queues import QueueStore
     from shared.storage.skills_report import SkillsReportTable
@@ -47,7 +48,7 @@ class Runtime:
         return CreditContext(
             learners=self.learners,
             report=self.report,
-            wakes=self.linking.wakes,
+            wakes=self.wakes,
             queue=self.queues,
             clock=self.clock,
             delay=self.settings.credit_delay,
@@ -62,8 +63,13 @@ class Runtime:
         )
 
     @cached_property
-    def linking(self) -> LinkingContext:
+    def wakes(self) -> "CreditWakeTable":
         from shared.storage.credit_wakes import CreditWakeTable
+
+        return CreditWakeTable(self.tables)
+
+    @cached_property
+    def linking(self) -> LinkingContext:
         from shared.storage.partner_users import PartnerUserTable
 
         return LinkingContext(
@@ -72,8 +78,7 @@ class Runtime:
             clock=self.clock,
             policy=self.policy,
             verifiers=AssertionVerifiers(self.settings),
-            wakes=CreditWakeTable(self.tables),
-            credit_delay=self.settings.credit_delay,
+            credits=self.credits,
             removal=self.removal,
         )
 

@@ -8,12 +8,14 @@ from devtools.routing import Route, http_routes
 from devtools.tokens import KeyPair
 from shared import runtime
 from shared.assertions import AssertionVerifiers
+from shared.credits import CreditContext
 from shared.linking import LinkingContext
 from shared.policy import AssociationPolicy
 from shared.removals import RemovalContext
 from tests.support.api import FunctionClient
 from tests.support.clock import MutableClock
 from tests.support.fakes import (
+    FakeCreditQueue,
     FakeLearners,
     FakePartnerUsers,
     FakeRemovals,
@@ -49,6 +51,7 @@ def world(keys: dict[str, KeyPair], clock: MutableClock) -> World:
 def fake_ctx(keys: dict[str, KeyPair], clock: MutableClock) -> LinkingContext:
     settings = settings_for(keys)
     learners = FakeLearners()
+    report = FakeReport()
     return LinkingContext(
         users=FakePartnerUsers(),
         learners=learners,
@@ -59,9 +62,15 @@ def fake_ctx(keys: dict[str, KeyPair], clock: MutableClock) -> LinkingContext:
             settings.association_cool_off,
         ),
         verifiers=AssertionVerifiers(settings),
-        wakes=FakeWakes(),
-        credit_delay=settings.credit_delay,
-        removal=RemovalContext(learners=learners, report=FakeReport(), removals=FakeRemovals()),
+        credits=CreditContext(
+            learners=learners,
+            report=report,
+            wakes=FakeWakes(),
+            queue=FakeCreditQueue(),
+            clock=clock,
+            delay=settings.credit_delay,
+        ),
+        removal=RemovalContext(learners=learners, report=report, removals=FakeRemovals()),
     )
 
 

@@ -1,6 +1,10 @@
 """Table `creditwakes`: when to look at an association's credits again. Partition =
 the due hour (`YYYYMMDDHH`), so the scheduler reads only hours that have come,
-and its cost grows with what is due, not with the number of learners."""
+and its cost grows with what is due, not with the number of learners.
+
+A row's key holds its exact due instant: two wake-ups of one association never
+share a row, so scheduling one can never overwrite another, and removing one can
+never remove a wake-up that was written after it was read."""
 
 import contextlib
 from datetime import UTC, datetime
@@ -9,18 +13,24 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
+from shared.keys import encode_part
 from shared.models import program_named
-from shared.storage.learners import learner_partition
+from shared.storage.learners import learner_key_part
 from shared.storage.ports import Wake
 from shared.storage.tables import TableStore
 
 TABLE = "creditwakes"
 
 
+def _instant_key(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+
+
 def _keys(wake: Wake) -> tuple[str, str]:
     return (
         wake.slot,
-        f"{learner_partition(wake.program, wake.learner_id)}|{wake.association_id}",
+        f"{learner_key_part(wake.program, wake.learner_id)}"
+        f"|{encode_part(wake.association_id)}|{_instant_key(wake.due_at)}",
     )
 
 
@@ -43,6 +53,8 @@ class CreditWakeTable:
         )
 
     def due(self, now: datetime, limit: int) -> list[Wake]:
+        """Wake-ups due at or before now, oldest hour first; later ones in the
+        current hour wait for a later run."""
         entities = self._store.table(TABLE).query_entities(
             "PartitionKey le @bucket",
             parameters={
@@ -52,7 +64,10 @@ class CreditWakeTable:
         )
         wakes: list[Wake] = []
         for entity in entities:
-            wakes.append(_wake(entity))
+            wake = _wake(entity)
+            if wake.due_at > now:
+                continue
+            wakes.append(wake)
             if len(wakes) >= limit:
                 break
         return wakes

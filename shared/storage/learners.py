@@ -13,7 +13,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from shared.domain import CredentialRecord, CreditedRecord, LearnerState
-from shared.keys import encode_key
+from shared.keys import encode_key, encode_part
 from shared.models import Program
 from shared.storage.errors import ConcurrencyConflict
 from shared.storage.ports import LearnerFile, Versioned
@@ -31,12 +31,17 @@ def learner_partition(program: Program, learner_id: str) -> str:
     return f"{program}:{encode_key(learner_id)}"
 
 
+def learner_key_part(program: Program, learner_id: str) -> str:
+    """The learner inside a composite key of another table."""
+    return f"{program}:{encode_part(learner_id)}"
+
+
 def credential_row(credential_id: str) -> str:
     return CREDENTIAL_PREFIX + encode_key(credential_id)
 
 
 def credited_row(tenant_id: str, credential_id: str) -> str:
-    return f"{CREDITED_PREFIX}{encode_key(tenant_id)}|{encode_key(credential_id)}"
+    return f"{CREDITED_PREFIX}{encode_part(tenant_id)}|{encode_part(credential_id)}"
 
 
 def _state_entity(state: LearnerState) -> dict[str, Any]:
@@ -50,15 +55,35 @@ def _state_entity(state: LearnerState) -> dict[str, Any]:
 
 
 @contextmanager
-def _transaction_conflicts() -> Iterator[None]:
+def _transaction_conflicts(*statuses: int) -> Iterator[None]:
+    """A transaction refused because a row it expected changed (409, 412, or any
+    status given) is a conflict: re-read and try again."""
     from azure.data.tables import TableTransactionError
 
     try:
         yield
     except TableTransactionError as error:
-        if error.status_code in (409, 412):
+        if error.status_code in (409, 412, *statuses):
             raise ConcurrencyConflict(str(error)) from error
         raise
+
+
+def _state_guard(
+    program: Program, learner_id: str, expected: Versioned[LearnerState] | None
+) -> tuple[Any, ...]:
+    """A transaction operation that holds only while the state row is as read: a
+    re-write under its ETag, or the creation of an empty one when there was none."""
+    if expected is None:
+        return ("create", _state_entity(LearnerState(program=program, learner_id=learner_id)))
+    return (
+        "update",
+        _state_entity(expected.value),
+        {
+            "mode": UpdateMode.REPLACE,
+            "etag": expected.etag,
+            "match_condition": MatchConditions.IfNotModified,
+        },
+    )
 
 
 def chunks(items: Sequence[Any], size: int = TRANSACTION_LIMIT) -> Iterable[Sequence[Any]]:
@@ -117,25 +142,40 @@ class LearnerTable:
         return found
 
     def save_credential(
-        self, program: Program, learner_id: str, credential: CredentialRecord, etag: str | None
+        self,
+        program: Program,
+        learner_id: str,
+        credential: CredentialRecord,
+        etag: str | None,
+        *,
+        while_unchanged: Versioned[LearnerState] | None,
     ) -> str:
+        """Insert (etag None) or replace the credential in one transaction with the
+        state guard, so an ingest and a link that read the learner at the same time
+        cannot both miss each other: one of them conflicts and looks again."""
         entity = {
             "PartitionKey": learner_partition(program, learner_id),
             "RowKey": credential_row(credential.id),
             "Data": credential.model_dump_json(),
         }
-        table = self._store.table(TABLE)
-        with conflicts_as_concurrency():
-            if etag is None:
-                return etag_of(table.create_entity(entity))
-            return etag_of(
-                table.update_entity(
-                    entity,
-                    mode=UpdateMode.REPLACE,
-                    etag=etag,
-                    match_condition=MatchConditions.IfNotModified,
-                )
+        write: tuple[Any, ...] = (
+            ("create", entity)
+            if etag is None
+            else (
+                "update",
+                entity,
+                {
+                    "mode": UpdateMode.REPLACE,
+                    "etag": etag,
+                    "match_condition": MatchConditions.IfNotModified,
+                },
             )
+        )
+        with conflicts_as_concurrency(), _transaction_conflicts():
+            results = self._store.table(TABLE).submit_transaction(
+                [write, _state_guard(program, learner_id, while_unchanged)]
+            )
+        return etag_of(results[0])
 
     def put_credited(
         self,
@@ -154,17 +194,7 @@ class LearnerTable:
         table = self._store.table(TABLE)
         guard: list[Any] = []
         if while_unchanged is not None:
-            guard = [
-                (
-                    "update",
-                    _state_entity(while_unchanged.value),
-                    {
-                        "mode": UpdateMode.REPLACE,
-                        "etag": while_unchanged.etag,
-                        "match_condition": MatchConditions.IfNotModified,
-                    },
-                )
-            ]
+            guard = [_state_guard(program, learner_id, while_unchanged)]
         upserts = [
             (
                 "upsert",
@@ -184,10 +214,26 @@ class LearnerTable:
             table.submit_transaction(list(batch))
 
     def delete_credited(
-        self, program: Program, learner_id: str, records: Sequence[CreditedRecord]
+        self,
+        program: Program,
+        learner_id: str,
+        records: Sequence[CreditedRecord],
+        *,
+        while_unchanged: Versioned[LearnerState] | None = None,
     ) -> None:
-        delete_idempotently(
-            self._store.table(TABLE),
-            learner_partition(program, learner_id),
-            [credited_row(r.tenant_id, r.credential.id) for r in records],
-        )
+        """Without a guard, idempotent. With while_unchanged, the first transaction
+        also re-writes the state row under its ETag, and a row already gone is a
+        conflict too: the caller re-reads and decides again."""
+        partition = learner_partition(program, learner_id)
+        rows = [credited_row(r.tenant_id, r.credential.id) for r in records]
+        table = self._store.table(TABLE)
+        if while_unchanged is None or not rows:
+            delete_idempotently(table, partition, rows)
+            return
+        first = TRANSACTION_LIMIT - 1
+        deletes = [("delete", {"PartitionKey": partition, "RowKey": row}) for row in rows]
+        with conflicts_as_concurrency(), _transaction_conflicts(404):
+            table.submit_transaction(
+                [_state_guard(program, learner_id, while_unchanged), *deletes[:first]]
+            )
+        delete_idempotently(table, partition, rows[first:])

@@ -56,8 +56,18 @@ class LearnerStore(Protocol):
     ) -> LearnerFile: ...
 
     def save_credential(
-        self, program: Program, learner_id: str, credential: CredentialRecord, etag: str | None
-    ) -> str: ...
+        self,
+        program: Program,
+        learner_id: str,
+        credential: CredentialRecord,
+        etag: str | None,
+        *,
+        while_unchanged: Versioned[LearnerState] | None,
+    ) -> str:
+        """Insert (etag None) or replace a credential together with a re-write of the
+        state row as read (or the creation of an empty one when it was absent);
+        raises ConcurrencyConflict when either changed."""
+        ...
 
     def put_credited(
         self,
@@ -71,9 +81,15 @@ class LearnerStore(Protocol):
         ...
 
     def delete_credited(
-        self, program: Program, learner_id: str, records: Sequence[CreditedRecord]
+        self,
+        program: Program,
+        learner_id: str,
+        records: Sequence[CreditedRecord],
+        *,
+        while_unchanged: Versioned[LearnerState] | None = None,
     ) -> None:
-        """Idempotent: rows already gone are fine."""
+        """Without while_unchanged, idempotent: rows already gone are fine. With it,
+        raises ConcurrencyConflict when the state row or any of the rows changed."""
         ...
 
 
@@ -92,7 +108,8 @@ class Wake:
 
     @property
     def slot(self) -> str:
-        """The hour a wake-up is filed under: one row per association and hour."""
+        """The hour a wake-up is filed under, so the scheduler reads only hours that
+        have come."""
         return hour_slot(self.due_at)
 
 

@@ -9,9 +9,9 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
-from shared.keys import encode_key
+from shared.keys import encode_part
 from shared.models import program_named
-from shared.storage.learners import learner_partition
+from shared.storage.learners import learner_key_part
 from shared.storage.ports import Removal
 from shared.storage.tables import TableStore
 
@@ -21,7 +21,7 @@ TABLE = "reportremovals"
 def _keys(removal: Removal) -> tuple[str, str]:
     return (
         removal.on.isoformat(),
-        f"{encode_key(removal.tenant_id)}|{learner_partition(removal.program, removal.learner_id)}",
+        f"{encode_part(removal.tenant_id)}|{learner_key_part(removal.program, removal.learner_id)}",
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from azure.data.tables import UpdateMode
 
-from shared.keys import encode_key
+from shared.keys import encode_key, encode_part
 from shared.models import ReportRow
 from shared.storage.learners import chunks
 from shared.storage.tables import TableStore
@@ -22,7 +22,7 @@ PAGE_SIZE = 500
 
 
 def report_row_key(row: ReportRow) -> str:
-    return f"{row.program}:{encode_key(row.learner_id)}|{encode_key(row.credential_id)}"
+    return f"{row.program}:{encode_part(row.learner_id)}|{encode_part(row.credential_id)}"
 
 
 class SkillsReportTable:

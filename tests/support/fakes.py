@@ -9,7 +9,7 @@ from datetime import date, datetime
 from shared.domain import CredentialRecord, CreditedRecord, LearnerState, PartnerUser
 from shared.models import Program, ReportRow
 from shared.storage.errors import ConcurrencyConflict, InvalidContinuation
-from shared.storage.ports import LearnerFile, Removal, Versioned, Wake, hour_slot
+from shared.storage.ports import LearnerFile, Removal, Versioned, Wake
 
 _etags = itertools.count(1)
 
@@ -81,16 +81,35 @@ class FakeLearners:
         )
 
     def save_credential(
-        self, program: Program, learner_id: str, credential: CredentialRecord, etag: str | None
+        self,
+        program: Program,
+        learner_id: str,
+        credential: CredentialRecord,
+        etag: str | None,
+        *,
+        while_unchanged: Versioned[LearnerState] | None,
     ) -> str:
         with self._lock:
             key = (program, learner_id, credential.id)
             current = self.credentials.get(key)
             if (current is None) != (etag is None) or (current and current.etag != etag):
                 raise ConcurrencyConflict("conflict")
+            self._guard(program, learner_id, while_unchanged)
             new_etag = str(next(_etags))
             self.credentials[key] = Versioned(credential, new_etag)
             return new_etag
+
+    def _guard(
+        self, program: Program, learner_id: str, expected: Versioned[LearnerState] | None
+    ) -> None:
+        """The state row as read, re-written (or created empty) so its ETag moves."""
+        state = self.rows.get((program, learner_id))
+        if (state is None) != (expected is None) or (
+            state is not None and expected is not None and state.etag != expected.etag
+        ):
+            raise ConcurrencyConflict("state changed")
+        value = state.value if state else LearnerState(program=program, learner_id=learner_id)
+        self.rows[(program, learner_id)] = Versioned(value, str(next(_etags)))
 
     def put_credited(
         self,
@@ -102,18 +121,22 @@ class FakeLearners:
     ) -> None:
         with self._lock:
             if while_unchanged is not None and records:
-                current = self.rows.get((program, learner_id))
-                if current is None or current.etag != while_unchanged.etag:
-                    raise ConcurrencyConflict("state changed")
-                self.rows[(program, learner_id)] = Versioned(current.value, str(next(_etags)))
+                self._guard(program, learner_id, while_unchanged)
             for record in records:
                 key = (program, learner_id, record.tenant_id, record.credential.id)
                 self.credited[key] = record
 
     def delete_credited(
-        self, program: Program, learner_id: str, records: Sequence[CreditedRecord]
+        self,
+        program: Program,
+        learner_id: str,
+        records: Sequence[CreditedRecord],
+        *,
+        while_unchanged: Versioned[LearnerState] | None = None,
     ) -> None:
         with self._lock:
+            if while_unchanged is not None and records:
+                self._guard(program, learner_id, while_unchanged)
             for record in records:
                 key = (program, learner_id, record.tenant_id, record.credential.id)
                 self.credited.pop(key, None)
@@ -135,17 +158,20 @@ class FakeLearners:
 
 
 class FakeWakes:
+    """One row per (association, exact due instant), like the table."""
+
     def __init__(self) -> None:
-        self.rows: dict[tuple[str, str, str, str], Wake] = {}
+        self.rows: set[Wake] = set()
 
     def schedule(self, wake: Wake) -> None:
-        self.rows[(wake.slot, wake.program, wake.learner_id, wake.association_id)] = wake
+        self.rows.add(wake)
 
     def due(self, now: datetime, limit: int) -> list[Wake]:
-        return [w for (slot, *_), w in sorted(self.rows.items()) if slot <= hour_slot(now)][:limit]
+        due = sorted((w for w in self.rows if w.due_at <= now), key=lambda w: w.due_at)
+        return due[:limit]
 
     def remove(self, wake: Wake) -> None:
-        self.rows.pop((wake.slot, wake.program, wake.learner_id, wake.association_id), None)
+        self.rows.discard(wake)
 
 
 class FakeReport:
@@ -178,3 +204,11 @@ class FakeRemovals:
 
     def remove(self, removal: Removal) -> None:
         self.rows.discard(removal)
+
+
+class FakeCreditQueue:
+    def __init__(self) -> None:
+        self.sent: list[Wake] = []
+
+    def send_wake(self, wake: Wake) -> None:
+        self.sent.append(wake)
