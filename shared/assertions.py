@@ -1,6 +1,7 @@
 """Proof that the caller signed in to a program with their personal account:
 a compact JWT signed by the program, checked against the program's configuration."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,53 +32,87 @@ def program_not_configured(program: Program) -> ServiceError:
     )
 
 
+_PEM_BLOCK = re.compile(r"-----BEGIN [A-Z ]+-----.+?-----END [A-Z ]+-----", re.DOTALL)
+
+
+def pem_blocks(setting: str) -> list[str]:
+    """Every PEM block in a key setting: several keys mean a rotation in progress,
+    and an assertion verified by any of them is accepted."""
+    text = setting.replace("\\n", "\n").strip()
+    return _PEM_BLOCK.findall(text) or [text]
+
+
+class _WrongKey(Exception):
+    """The signature does not verify with this key; another configured key may."""
+
+
 class AssertionVerifier:
     def __init__(self, program: Program, issuer: str, audience: str, public_key_pem: str) -> None:
         self.program = program
         self.issuer = issuer
         self.audience = audience
-        self._public_key_pem = public_key_pem.replace("\\n", "\n").strip()
-        self._key: Any = None
-        self._algorithm = ""
+        self._public_key_pems = pem_blocks(public_key_pem)
+        self._keys: list[tuple[str, Any]] = []
 
-    def _load_key(self) -> None:
-        if self._key is not None:
-            return
+    def _load_keys(self) -> list[tuple[str, Any]]:
+        """(algorithm, key) for each configured key; any unusable key is a 503."""
+        if self._keys:
+            return self._keys
         from cryptography.hazmat.primitives.asymmetric import ec, rsa
         from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-        try:
-            key = load_pem_public_key(self._public_key_pem.encode("utf-8"))
-        except ValueError as error:
-            raise program_not_configured(self.program) from error
-        if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1":
-            self._algorithm = "ES256"
-        elif isinstance(key, rsa.RSAPublicKey):
-            self._algorithm = "RS256"
-        else:
-            raise program_not_configured(self.program)
-        self._key = key
+        loaded: list[tuple[str, Any]] = []
+        for pem in self._public_key_pems:
+            try:
+                key = load_pem_public_key(pem.encode("utf-8"))
+            except ValueError as error:
+                raise program_not_configured(self.program) from error
+            if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1":
+                loaded.append(("ES256", key))
+            elif isinstance(key, rsa.RSAPublicKey):
+                loaded.append(("RS256", key))
+            else:
+                raise program_not_configured(self.program)
+        self._keys = loaded
+        return loaded
 
     def verify(self, token: str, now: datetime) -> LearnerProof:
         import jwt
 
-        self._load_key()
+        keys = self._load_keys()
         if len(token) > MAX_ASSERTION_LENGTH or token.count(".") != 2:
             raise invalid_assertion("malformed", "The assertion is not a compact JWT.")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as error:
             raise invalid_assertion("malformed", "The assertion is not a compact JWT.") from error
-        if header.get("alg") != self._algorithm:
+        candidates = [key for algorithm, key in keys if algorithm == header.get("alg")]
+        if not candidates:
+            algorithms = " or ".join(sorted({algorithm for algorithm, _ in keys}))
             raise invalid_assertion(
                 "algorithm",
-                f"The assertion must be signed with {self._algorithm} by {self.program}.",
+                f"The assertion must be signed with {algorithms} by {self.program}.",
             )
+        for key in candidates[:-1]:
+            try:
+                return self._verify_with(token, key, header["alg"], now)
+            except _WrongKey:
+                continue
+        try:
+            return self._verify_with(token, candidates[-1], header["alg"], now)
+        except _WrongKey as error:
+            raise invalid_assertion(
+                "signature", "The assertion's signature is not valid."
+            ) from error
+
+    def _verify_with(self, token: str, key: Any, algorithm: str, now: datetime) -> LearnerProof:
+        import jwt
+
         try:
             claims = jwt.decode(
                 token,
-                key=self._key,
-                algorithms=[self._algorithm],
+                key=key,
+                algorithms=[algorithm],
                 audience=self.audience,
                 issuer=self.issuer,
                 options={
@@ -98,9 +133,7 @@ class AssertionVerifier:
                 "issuer", f"The assertion is not from {self.program}."
             ) from error
         except jwt.InvalidSignatureError as error:
-            raise invalid_assertion(
-                "signature", "The assertion's signature is not valid."
-            ) from error
+            raise _WrongKey from error
         except jwt.PyJWTError as error:
             raise invalid_assertion("malformed", f"The assertion is not valid: {error}") from error
         return self._proof_from(claims, now)

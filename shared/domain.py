@@ -109,6 +109,14 @@ class PartnerUser(BaseModel):
     departed_at: Instant | None = None
     removal_on: date | None = None
     associations: list[AssociationRecord] = []
+    object_id: str | None = None
+    """The work account that holds this address: bound at its first sign-in."""
+    previous_object_id: str | None = None
+    """Who held the address before a departure; the next sign-in tells whether the
+    reactivated record is the same person again or someone new."""
+    earlier_holders_associations: list[AssociationRecord] = []
+    """History of people who held this address before, kept for the organization's
+    records and never shown on the current person's profile."""
 
     @property
     def is_active(self) -> bool:
@@ -139,10 +147,40 @@ class PartnerUser(BaseModel):
         kept = [a for a in self.associations if a.association_id != association_id]
         return self.model_copy(update={"associations": kept})
 
-    def seen(self, now: datetime) -> "PartnerUser":
-        if self.first_seen_at is not None:
-            return self
-        return self.model_copy(update={"first_seen_at": now})
+    def needs_binding_check(self, object_id: str) -> bool:
+        """A reactivated record whose next sign-in may be a different person."""
+        return self.object_id is None and self.previous_object_id not in (None, object_id)
+
+    def signed_in(self, now: datetime, object_id: str) -> "PartnerUser":
+        """first_seen_at and the binding to the work account, written once. A
+        different work account after a departure is a new person with this reused
+        address: their history starts empty."""
+        update: dict[str, object] = {}
+        if self.first_seen_at is None:
+            update["first_seen_at"] = now
+        if self.object_id is None:
+            update["object_id"] = object_id
+            update["previous_object_id"] = None
+            if self.previous_object_id not in (None, object_id):
+                update["first_seen_at"] = now
+                update["associations"] = []
+                update["earlier_holders_associations"] = [
+                    *self.earlier_holders_associations,
+                    *self.associations,
+                ]
+        return self.model_copy(update=update) if update else self
+
+    def reactivated(self, display_name: str) -> "PartnerUser":
+        return self.model_copy(
+            update={
+                "status": "active",
+                "departed_at": None,
+                "removal_on": None,
+                "display_name": display_name,
+                "object_id": None,
+                "previous_object_id": self.object_id or self.previous_object_id,
+            }
+        )
 
     def summary(self) -> UserSummary:
         return UserSummary(

@@ -68,7 +68,7 @@ def caller_from_headers(headers: Mapping[str, str], *, trust_header: bool) -> Ca
         raise unauthenticated("Sign in first: the request carries no client principal.")
     try:
         document = json.loads(_decode_base64(raw).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise unauthenticated("The client principal is not valid JSON.") from error
     if not isinstance(document, dict) or not isinstance(document.get("claims"), list):
         raise unauthenticated("The client principal carries no claims.")

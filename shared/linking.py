@@ -103,6 +103,19 @@ def load_active_user(ctx: LinkingContext, caller: Caller) -> Versioned[PartnerUs
     found = ctx.users.get(caller.tenant_id, caller.email)
     if found is None or not found.value.is_active:
         raise not_partner_center_user()
+    if found.value.needs_binding_check(caller.object_id):
+        # Before anything reads the history: it may be a predecessor's.
+        now = ctx.clock.now()
+        return (
+            change_user(
+                ctx,
+                caller.tenant_id,
+                caller.email,
+                lambda u: u.signed_in(now, caller.object_id),
+                found,
+            )
+            or found
+        )
     return found
 
 
@@ -132,11 +145,19 @@ def change_user(
     return known
 
 
-def mark_seen(ctx: LinkingContext, found: Versioned[PartnerUser]) -> Versioned[PartnerUser]:
-    """first_seen_at shows an admin who has never signed in; it is written once."""
+def mark_seen(
+    ctx: LinkingContext, found: Versioned[PartnerUser], caller: Caller
+) -> Versioned[PartnerUser]:
+    """first_seen_at shows an admin who has never signed in; it is written once,
+    with the binding to the caller's work account."""
     user = found.value
     now = ctx.clock.now()
-    return change_user(ctx, user.tenant_id, user.email, lambda u: u.seen(now), found) or found
+    return (
+        change_user(
+            ctx, user.tenant_id, user.email, lambda u: u.signed_in(now, caller.object_id), found
+        )
+        or found
+    )
 
 
 def already_linked() -> ServiceError:
@@ -225,19 +246,19 @@ def link(ctx: LinkingContext, caller: Caller, body: bytes | None) -> LinkResult:
 
         def attempt(number: int) -> LinkResult:
             current = found if number == 0 else load_active_user(ctx, caller)
-            return _attempt_link(ctx, current, proof)
+            return _attempt_link(ctx, current, proof, caller.object_id)
 
         result = _with_retries(attempt)
     except ServiceError:
-        mark_seen(ctx, found)
+        mark_seen(ctx, found, caller)
         raise
     if not result.created:
-        mark_seen(ctx, found)
+        mark_seen(ctx, found, caller)
     return result
 
 
 def _attempt_link(
-    ctx: LinkingContext, found: Versioned[PartnerUser], proof: LearnerProof
+    ctx: LinkingContext, found: Versioned[PartnerUser], proof: LearnerProof, object_id: str
 ) -> LinkResult:
     now = ctx.clock.now()
     user = found.value
@@ -282,7 +303,7 @@ def _attempt_link(
         started_at=now,
         jti=proof.jti,
     )
-    claimed = claimant.with_record(record).seen(now)
+    claimed = claimant.signed_in(now, object_id).with_record(record)
     try:
         claim_etag = ctx.users.replace(claimed, found.etag)
     except ConcurrencyConflict as conflict:
@@ -374,7 +395,7 @@ def _settle_current_link(
 
 
 def unlink(ctx: LinkingContext, caller: Caller, program_name: str | None) -> None:
-    found = mark_seen(ctx, load_active_user(ctx, caller))
+    found = mark_seen(ctx, load_active_user(ctx, caller), caller)
     program = parse_program(program_name)
 
     def attempt(number: int) -> None:
@@ -459,7 +480,7 @@ def profile(ctx: LinkingContext, caller: Caller) -> Profile:
     found = load_active_user(ctx, caller)
     now = ctx.clock.now()
     user = found.value
-    repaired = user.seen(now)
+    repaired = user.signed_in(now, caller.object_id)
     programs: dict[Program, ProgramStatus] = {}
     pending: list[PendingCredit] = []
     credited: list[CreditedCredential] = []

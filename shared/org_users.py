@@ -47,14 +47,7 @@ def add_user(ctx: LinkingContext, caller: Caller, body: bytes | None) -> OrgUser
                 return user.to_org_user()
             if found.value.is_active:
                 raise user_exists()
-            reactivated = found.value.model_copy(
-                update={
-                    "status": "active",
-                    "departed_at": None,
-                    "removal_on": None,
-                    "display_name": display_name,
-                }
-            )
+            reactivated = found.value.reactivated(display_name)
             ctx.users.replace(reactivated, found.etag)
             return reactivated.to_org_user()
         except ConcurrencyConflict:

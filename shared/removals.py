@@ -49,11 +49,13 @@ def file_removal(
 def _rewrite(
     ctx: RemovalContext, association: AssociationRecord, rows: list[CreditedRecord]
 ) -> None:
-    ctx.learners.put_credited(association.program, association.learner_id, rows)
+    """The report first: the learner's rows decide what is left to do, so a failure
+    between the two writes leaves work that a retry still sees."""
     ctx.report.put_rows(
         association.tenant_id,
         [report_row(association.program, association.learner_id, c) for c in rows],
     )
+    ctx.learners.put_credited(association.program, association.learner_id, rows)
 
 
 def mark_for_removal(

@@ -19,7 +19,7 @@ MAX_DISPLAY_NAME_LENGTH = 256
 def parse_body(model: type[M], body: bytes | None) -> M:
     try:
         data = json.loads(body or b"")
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
         raise invalid_request("body", "The request body is not JSON.") from error
     if not isinstance(data, dict):
         raise invalid_request("body", "The request body must be a JSON object.")

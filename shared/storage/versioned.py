@@ -36,7 +36,7 @@ def decode_continuation(
         return None
     try:
         decoded = json.loads(base64.urlsafe_b64decode(token.encode("ascii") + b"=="))
-    except (binascii.Error, ValueError, UnicodeEncodeError) as error:
+    except (binascii.Error, ValueError, UnicodeEncodeError, RecursionError) as error:
         raise InvalidContinuation(token) from error
     if (
         not isinstance(decoded, dict)

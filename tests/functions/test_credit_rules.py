@@ -278,3 +278,15 @@ def test_rule_7_a_learner_with_more_than_100_credentials_is_credited_in_full(
     assert len(report(tenant)) == 150
     profile = api.profile(person).json()
     assert (len(profile["credited"]), profile["pending_credits"]) == (150, [])
+
+
+def test_a_deeply_nested_message_is_poison_and_the_queue_flows_on(
+    world: World, host: QueueHost, linked: tuple[Person, str]
+) -> None:
+    person, learner = linked
+    world.clock.advance(20 * DAY)
+    host.send(EVENTS, "[" * 30_000)
+    host.send(EVENTS, event(learner, "GOOD", world.clock.now() - 15 * DAY))
+    host.drain(EVENTS, "ingest_learning_event")
+    assert [r.credential_id for r in report(person.tenant_id)] == ["GOOD"]
+    assert len(host.peek_texts(f"{EVENTS}-poison")) == 1

@@ -224,3 +224,93 @@ def test_rule_9_an_interrupted_refresh_run_again_removes_everything_due_and_noth
     assert {r.email for r in report(tenant)} == {staying.email}
     host.run_timer("monthly_refresh")
     assert {r.email for r in report(tenant)} == {staying.email}
+
+
+def _failing_once(monkeypatch: pytest.MonkeyPatch, store: object, name: str) -> None:
+    """The next call of store.name fails as storage does, once; then it works again."""
+    from azure.core.exceptions import ServiceRequestError
+
+    real = getattr(store, name)
+    calls = {"n": 0}
+
+    def fail_first(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ServiceRequestError("connection dropped")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, name, fail_first)
+
+
+def test_a_retried_link_finishes_clearing_removal_dates_that_a_failure_cut_short(
+    world: World, api: FunctionClient, host: QueueHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person, learner = credited_person(world, api, host)
+    world.clock.set(datetime(2026, 3, 3, tzinfo=UTC))
+    api.unlink(person, "learn")
+    world.clock.set(datetime(2026, 4, 5, tzinfo=UTC))
+    _failing_once(monkeypatch, runtime.current().removal.report, "put_rows")
+    assertion = world.assertion(learner)
+    first = api.link(person, "learn", assertion)
+    assert (first.status, first.error_code) == (503, "storage_unavailable")
+    retried = api.link(person, "learn", assertion)
+    assert retried.status == 200
+    assert {r.removal_on for r in report(person.tenant_id)} == {None}
+    assert {c["removal_on"] for c in api.profile(person).json()["credited"]} == {None}
+
+
+def test_a_retried_move_finishes_marking_the_old_organization_that_a_failure_cut_short(
+    world: World, api: FunctionClient, host: QueueHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person, learner = credited_person(world, api, host)
+    world.clock.set(datetime(2026, 3, 3, tzinfo=UTC))
+    other = world.person(world.tenant())
+    api.add_user(world.admin(other.tenant_id), other)
+    _failing_once(monkeypatch, runtime.current().removal.learners, "put_credited")
+    assertion = world.assertion(learner)
+    assert api.link(other, "learn", assertion).status == 503
+    assert api.link(other, "learn", assertion).status == 200
+    assert {r.removal_on for r in report(person.tenant_id)} == {date(2026, 4, 10)}
+    history = api.profile(person).json()["history"]
+    assert [a["end_reason"] for a in history] == ["moved"]
+
+
+def test_a_retried_unlink_finishes_the_removal_dates_that_a_failure_cut_short(
+    world: World, api: FunctionClient, host: QueueHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person, _ = credited_person(world, api, host)
+    world.clock.set(datetime(2026, 3, 3, tzinfo=UTC))
+    _failing_once(monkeypatch, runtime.current().removal.learners, "put_credited")
+    assert api.unlink(person, "learn").status == 503
+    api.unlink(person, "learn")
+    assert {r.removal_on for r in report(person.tenant_id)} == {date(2026, 4, 10)}
+    assert api.profile(person).json()["programs"]["learn"]["active"] is None
+
+
+def test_rule_8_a_learner_who_returns_while_the_refresh_runs_keeps_the_rows(
+    world: World, api: FunctionClient, host: QueueHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person, learner = credited_person(world, api, host)
+    world.clock.set(datetime(2026, 3, 3, tzinfo=UTC))
+    api.unlink(person, "learn")
+    learners = runtime.current().removal.learners
+    real_read = learners.read_file
+    returned = {"done": False}
+
+    def read_then_the_learner_returns(program, learner_id, **kwargs):
+        found = real_read(program, learner_id, **kwargs)
+        if learner_id == learner and not returned["done"]:
+            returned["done"] = True
+            assert api.link(person, "learn", world.assertion(learner)).status == 201
+        return found
+
+    monkeypatch.setattr(learners, "read_file", read_then_the_learner_returns)
+    refresh_at(world, host, datetime(2026, 4, 10, 2, tzinfo=UTC))
+    assert returned["done"]
+    rows = report(person.tenant_id)
+    assert [(r.credential_id, r.removal_on) for r in rows] == [("AZ-0", None), ("AZ-1", None)]
+    kept = real_read("learn", learner).credited
+    assert sorted((c.credential.id, c.removal_on) for c in kept) == [
+        ("AZ-0", None),
+        ("AZ-1", None),
+    ]

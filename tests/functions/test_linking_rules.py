@@ -529,3 +529,36 @@ def test_unlink_unknown_program_is_400_and_not_linked_is_404(
     assert (response.status, response.json()["error"]["field"]) == (400, "program")
     response = api.unlink(person, "learn")
     assert (response.status, response.error_code) == (404, "not_linked")
+
+
+def test_key_rotation_an_assertion_verified_by_any_configured_key_is_accepted(
+    world: World, api: FunctionClient, azure_runtime: runtime.Runtime
+) -> None:
+    from devtools.tokens import KeyPair, learner_assertion
+    from tests.support.world import AUDIENCE, ISSUERS
+
+    current = world.keys["learn"]
+    rotated_in = KeyPair.generate("RS256")
+    stranger = KeyPair.generate("ES256")
+    both = f"{current.public_pem}\n{rotated_in.public_pem}"
+    settings = azure_runtime.settings.model_copy(update={"learn_public_key": both})
+    runtime.install(runtime.Runtime(settings, azure_runtime.clock))
+
+    def signed_by(keys: KeyPair, learner: str) -> str:
+        return learner_assertion(
+            keys, issuer=ISSUERS["learn"], audience=AUDIENCE, learner_id=learner,
+            issued_at=world.clock.now().timestamp(),
+        )  # fmt: skip
+
+    for keys in (current, rotated_in):
+        person = api.member(world)
+        assert api.link(person, "learn", signed_by(keys, unique("MCID"))).status == 201
+    person = api.member(world)
+    response = api.link(person, "learn", signed_by(stranger, unique("MCID")))
+    assert (response.status, response.json()["error"]["reason"]) == (401, "signature")
+    wrong_audience = learner_assertion(
+        rotated_in, issuer=ISSUERS["learn"], audience="api://other", learner_id="x",
+        issued_at=world.clock.now().timestamp(),
+    )  # fmt: skip
+    response = api.link(person, "learn", wrong_audience)
+    assert (response.status, response.json()["error"]["reason"]) == (401, "audience")

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from shared import runtime
 from tests.support.api import FunctionClient
 from tests.support.world import Person, World, unique
 
@@ -119,3 +120,47 @@ def test_bad_listing_parameters_are_400(
 ) -> None:
     response = api.call("GET", "org/users", person=world.admin(world.tenant()), params=params)
     assert (response.status, response.json()["error"]["field"]) == (400, field)
+
+
+def test_a_reused_work_email_does_not_inherit_the_predecessors_history(
+    world: World, api: FunctionClient
+) -> None:
+    tenant = world.tenant()
+    admin = world.admin(tenant)
+    email = f"{unique('seat')}@contoso.com"
+    before = Person(tenant, email, object_id="oid-of-the-first-person")
+    assert api.add_user(admin, before, "First").status == 201
+    learner = unique("MCID")
+    assert api.link(before, "learn", world.assertion(learner)).status == 201
+    assert api.call("DELETE", f"org/users/{email}", person=admin).status == 202
+    assert api.add_user(admin, before, "Second").status == 201
+
+    after = Person(tenant, email, object_id="oid-of-the-second-person")
+    profile = api.profile(after).json()
+    assert profile["history"] == []
+    assert profile["credited"] == []
+    assert profile["programs"]["learn"] == {
+        "active": None,
+        "associations_in_window": 0,
+        "next_association_available_at": None,
+    }
+    assert api.link(after, "learn", world.assertion(unique("MCID"))).status == 201
+    assert len(api.profile(after).json()["history"]) == 1
+    stored = runtime.current().linking.users.get(tenant, email)
+    assert stored is not None
+    kept = stored.value.earlier_holders_associations
+    assert [(a.learner_id, a.end_reason) for a in kept] == [(learner, "user_departed")]
+
+
+def test_the_same_person_re_added_after_a_departure_keeps_their_history(
+    world: World, api: FunctionClient
+) -> None:
+    tenant = world.tenant()
+    admin = world.admin(tenant)
+    person = world.person(tenant)
+    assert api.add_user(admin, person).status == 201
+    assert api.link(person, "learn", world.assertion(unique("MCID"))).status == 201
+    assert api.call("DELETE", f"org/users/{person.email}", person=admin).status == 202
+    assert api.add_user(admin, person).status == 201
+    history = api.profile(person).json()["history"]
+    assert [a["end_reason"] for a in history] == ["user_departed"]

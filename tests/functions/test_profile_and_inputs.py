@@ -102,3 +102,26 @@ def test_no_input_gives_a_500(
         response = api.call(method, path, headers=headers, body=body)
         assert response.status < 500, response.body
         assert response.error_code is not None or response.status in (200, 201, 204)
+
+
+def test_deeply_nested_json_is_400_in_a_body_and_401_in_a_principal(
+    world: World, api: FunctionClient
+) -> None:
+    import base64
+
+    person = api.member(world)
+    admin = world.admin(person.tenant_id)
+    deep = b"[" * 100_000
+    for who, method, path in ((person, "POST", "me/links"), (admin, "POST", "org/users")):
+        response = api.call(
+            method, path, person=who, body=deep, headers={"Content-Type": "application/json"}
+        )
+        assert (response.status, response.error_code) == (400, "invalid_request"), path
+    for depth in (5_000, 100_000):
+        principal = base64.b64encode(b"[" * depth).decode()
+        response = api.call("GET", "me", headers={"X-MS-CLIENT-PRINCIPAL": principal})
+        assert (response.status, response.error_code) == (401, "unauthenticated")
+    response = api.call(
+        "GET", "org/users", person=admin, params={"continuation": base64.b64encode(deep).decode()}
+    )
+    assert (response.status, response.error_code) == (400, "invalid_request")

@@ -56,7 +56,7 @@ def test_partner_users_insert_twice_and_stale_replace_conflict(store: TableStore
     etag = table.insert(first)
     with pytest.raises(ConcurrencyConflict):
         table.insert(first)
-    newer = table.replace(first.seen(NOW), etag)
+    newer = table.replace(first.signed_in(NOW, "oid-1"), etag)
     with pytest.raises(ConcurrencyConflict):
         table.replace(first, etag)
     assert table.replace(first, newer) != newer
@@ -136,3 +136,79 @@ def test_tables_are_created_on_first_use_on_a_fresh_account(azurite: AzuritePort
     assert PartnerUserTable(store).get("t", "nobody@x.com") is None
     names = {t.name for t in service.list_tables()}
     assert {"learners", "partnerusers"} <= names
+
+
+def test_skills_report_keys_of_different_learner_and_credential_pairs_never_collide(
+    store: TableStore,
+) -> None:
+    from shared.models import ReportRow
+    from shared.storage.skills_report import SkillsReportTable
+
+    table = SkillsReportTable(store)
+    tenant = unique("tenant")
+
+    def row(learner_id: str, credential_id: str) -> ReportRow:
+        return ReportRow(
+            email="p@contoso.com", display_name="P", program="learn", learner_id=learner_id,
+            credential_id=credential_id, kind="certification", title="T", completed_at=NOW,
+            credited_at=NOW, removal_on=None,
+        )  # fmt: skip
+
+    pairs = [("a|b", "c"), ("a", "b|c"), ("a%7Cb", "c")]
+    table.put_rows(tenant, [row(*pair) for pair in pairs])
+    stored, _ = table.page(tenant, None)
+    assert sorted((r.learner_id, r.credential_id) for r in stored) == sorted(pairs)
+    table.delete_rows(tenant, [row("a", "b|c")])
+    stored, _ = table.page(tenant, None)
+    assert sorted((r.learner_id, r.credential_id) for r in stored) == [("a%7Cb", "c"), ("a|b", "c")]
+
+
+def test_learner_credited_rows_of_different_tenant_and_credential_pairs_never_collide(
+    store: TableStore,
+) -> None:
+    from shared.domain import CredentialRecord, CreditedRecord
+
+    learners = LearnerTable(store)
+    learner = unique("MCID")
+
+    def credited(tenant: str, credential_id: str) -> CreditedRecord:
+        return CreditedRecord(
+            association_id="a", tenant_id=tenant, user_email="p@contoso.com", display_name="P",
+            credential=CredentialRecord(
+                id=credential_id, kind="training", title="T", completed_at=NOW
+            ),
+            credited_at=NOW,
+        )  # fmt: skip
+
+    learners.put_credited("learn", learner, [credited("t|x", "c"), credited("t", "x|c")])
+    found = learners.read_file("learn", learner)
+    assert sorted((c.tenant_id, c.credential.id) for c in found.credited) == [
+        ("t", "x|c"),
+        ("t|x", "c"),
+    ]
+
+
+def test_credit_wakes_of_one_association_in_one_hour_are_separate_rows(
+    store: TableStore,
+) -> None:
+    from datetime import timedelta
+
+    from shared.storage.credit_wakes import CreditWakeTable
+    from shared.storage.ports import Wake
+
+    wakes = CreditWakeTable(store)
+    learner = unique("MCID")
+    early = Wake("learn", learner, "assoc", NOW.replace(minute=10))
+    late = Wake("learn", learner, "assoc", NOW.replace(minute=40))
+    wakes.schedule(late)
+    wakes.schedule(early)
+    wakes.schedule(early)
+
+    def ours(now: datetime) -> list[Wake]:
+        return [w for w in wakes.due(now, 10_000) if w.learner_id == learner]
+
+    assert ours(NOW.replace(minute=5)) == []
+    assert ours(NOW.replace(minute=15)) == [early]
+    assert ours(NOW + timedelta(hours=1)) == [early, late]
+    wakes.remove(early)
+    assert ours(NOW + timedelta(hours=1)) == [late]

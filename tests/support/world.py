@@ -44,10 +44,14 @@ class Person:
     tenant_id: str
     email: str
     roles: tuple[str, ...] = ()
+    object_id: str | None = None
+    """None: one fixed work account per address."""
 
     @property
     def header(self) -> str:
-        return principal_header(self.tenant_id, self.email, roles=self.roles)
+        return principal_header(
+            self.tenant_id, self.email, roles=self.roles, object_id=self.object_id
+        )
 
     @property
     def caller(self) -> Caller:
