@@ -229,7 +229,10 @@ def _seed_due_credits(rt: Any, world: Any, count: int) -> None:
     for left in rt.credits.wakes.due(datetime(2100, 1, 1, tzinfo=UTC), 100_000):
         rt.credits.wakes.remove(left)
     tenant = world.tenant()
-    past = world.clock.now() - timedelta(days=20)
+    # Due a minute ago: on time for the queue path (an overdue one the scheduler
+    # would apply itself).
+    due = world.clock.now() - timedelta(minutes=1)
+    past = due - timedelta(days=10)
     for n in range(count):
         learner = unique("MCID")
         association = AssociationRecord(
@@ -246,7 +249,7 @@ def _seed_due_credits(rt: Any, world: Any, count: int) -> None:
             while_unchanged=Versioned(state, etag),
         )
         rt.credits.wakes.schedule(
-            Wake("learn", learner, association.association_id, past + timedelta(days=10))
+            Wake("learn", learner, association.association_id, due)
         )
 
 
