@@ -248,9 +248,7 @@ def _seed_due_credits(rt: Any, world: Any, count: int) -> None:
             None,
             while_unchanged=Versioned(state, etag),
         )
-        rt.credits.wakes.schedule(
-            Wake("learn", learner, association.association_id, due)
-        )
+        rt.credits.wakes.schedule(Wake("learn", learner, association.association_id, due))
 
 
 def cost_growth(bench: Bench, connection: str, sizes: Sizes) -> None:
