@@ -61,7 +61,7 @@ class Bench:
 def _world(connection: str) -> Any:
     from devtools.request_counter import RequestCounter
     from devtools.tokens import KeyPair
-    from shared import runtime
+    from shared import bootstrap as runtime
     from tests.support.clock import MutableClock
     from tests.support.world import World, settings_for
 
@@ -76,9 +76,9 @@ def _world(connection: str) -> Any:
 
 
 def round_trips(bench: Bench, connection: str, host: Any) -> None:
-    from shared import credits, linking, org_users
-    from shared.models import LearningEvent
-    from shared.storage.ports import Wake
+    from shared.adapters.ports import Wake
+    from shared.services import credits, linking, org_users
+    from shared.wire import LearningEvent
     from tests.support.api import FunctionClient
     from tests.support.world import unique
 
@@ -157,7 +157,7 @@ def throughput(bench: Bench, connection: str, sizes: Sizes, host: Any) -> None:
     from azure.data.tables import TableServiceClient, UpdateMode
     from azure.storage.queue import QueueClient
 
-    from shared.domain import PartnerUser
+    from shared.domain.model import PartnerUser
     from tests.support.api import FunctionClient
     from tests.support.world import Person, unique
 
@@ -222,8 +222,8 @@ def throughput(bench: Bench, connection: str, sizes: Sizes, host: Any) -> None:
 
 
 def _seed_due_credits(rt: Any, world: Any, count: int) -> None:
-    from shared.domain import AssociationRecord, CredentialRecord, LearnerState
-    from shared.storage.ports import Versioned, Wake
+    from shared.adapters.ports import Versioned, Wake
+    from shared.domain.model import AssociationRecord, CredentialRecord, LearnerState
     from tests.support.world import unique
 
     for left in rt.credits.wakes.due(datetime(2100, 1, 1, tzinfo=UTC), 100_000):
@@ -252,7 +252,7 @@ def _seed_due_credits(rt: Any, world: Any, count: int) -> None:
 
 
 def cost_growth(bench: Bench, connection: str, sizes: Sizes) -> None:
-    from shared.removals import refresh
+    from shared.services.removals import refresh
     from tests.integration.test_refresh_cost import REFRESH_DAY, seed_due_rows, seed_other_users
     from tests.support.world import unique
 
@@ -345,7 +345,7 @@ def peak_rss_kib() -> int:
 def burst(connection: str, links: int) -> None:
     import function_app
     from devtools.routing import http_routes
-    from shared.domain import PartnerUser
+    from shared.domain.model import PartnerUser
     from tests.support.api import FunctionClient
     from tests.support.world import Person, unique
 

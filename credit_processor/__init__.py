@@ -13,8 +13,9 @@ SCHEDULER_NCRONTAB = "0 */5 * * * *"
 
 @bp.queue_trigger(arg_name="msg", queue_name="learning-events", connection="AzureWebJobsStorage")
 def ingest_learning_event(msg: func.QueueMessage) -> None:
-    from shared import credits, runtime
-    from shared.storage.queues import LEARNING_EVENTS_POISON
+    from shared import bootstrap as runtime
+    from shared.adapters.queues import LEARNING_EVENTS_POISON
+    from shared.services import credits
 
     text = msg.get_body().decode("utf-8", errors="replace")
     rt = runtime.current()
@@ -31,8 +32,9 @@ def ingest_learning_event(msg: func.QueueMessage) -> None:
 
 @bp.queue_trigger(arg_name="msg", queue_name="credits-due", connection="AzureWebJobsStorage")
 def apply_due_credit(msg: func.QueueMessage) -> None:
-    from shared import credits, runtime
-    from shared.storage.queues import CREDITS_DUE_POISON
+    from shared import bootstrap as runtime
+    from shared.adapters.queues import CREDITS_DUE_POISON
+    from shared.services import credits
 
     text = msg.get_body().decode("utf-8", errors="replace")
     rt = runtime.current()
@@ -49,6 +51,7 @@ def apply_due_credit(msg: func.QueueMessage) -> None:
     arg_name="timer", schedule=SCHEDULER_NCRONTAB, run_on_startup=False, use_monitor=True
 )
 def send_due_credit_wakes(timer: func.TimerRequest) -> None:
-    from shared import credits, runtime
+    from shared import bootstrap as runtime
+    from shared.services import credits
 
     credits.send_due_wakes(runtime.current().credits)

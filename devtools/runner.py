@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings()
     host = FunctionHost.for_project(settings.storage_connection)
     if args.dev_clock:
-        from shared import runtime
+        from shared import bootstrap as runtime
 
         clock = DevClock()
         runtime.install(runtime.Runtime(settings, clock))

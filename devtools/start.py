@@ -27,12 +27,12 @@ def ensure_local_settings() -> dict[str, str]:
 
 
 def prepare_storage(values: dict[str, str]) -> None:
+    from shared.adapters.tables import TableStore
     from shared.settings import Settings
-    from shared.storage.tables import TableStore
 
     os.environ.update({k: v for k, v in values.items() if isinstance(v, str)})
     settings = Settings()
-    from shared.storage import (
+    from shared.adapters import (
         credit_wakes,
         learners,
         partner_users,

@@ -6,16 +6,16 @@ from typing import TYPE_CHECKING
 import azure.functions as func
 
 if TYPE_CHECKING:
-    from shared.identity import Caller
-    from shared.runtime import Runtime
+    from shared.bootstrap import Runtime
+    from shared.entrypoints.principal import Caller
 
 bp = func.Blueprint()
 
 
 @bp.route(route="me/links", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 def link_learner(req: func.HttpRequest) -> func.HttpResponse:
-    from shared import linking
-    from shared.http import handle, json_response
+    from shared.entrypoints.responses import handle, json_response
+    from shared.services import linking
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
         result = linking.link(rt.linking, caller, req.get_body())
@@ -26,7 +26,7 @@ def link_learner(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="me", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def my_profile(req: func.HttpRequest) -> func.HttpResponse:
-    from shared import linking
-    from shared.http import handle, json_response
+    from shared.entrypoints.responses import handle, json_response
+    from shared.services import linking
 
     return handle(req, lambda rt, caller: json_response(linking.profile(rt.linking, caller)))

@@ -9,6 +9,6 @@ bp = func.Blueprint()
 def openapi_json(req: func.HttpRequest) -> func.HttpResponse:
     import json
 
-    from shared.openapi import openapi_document
+    from shared.entrypoints.openapi import openapi_document
 
     return func.HttpResponse(json.dumps(openapi_document()), mimetype="application/json")

@@ -5,16 +5,16 @@ from typing import TYPE_CHECKING
 import azure.functions as func
 
 if TYPE_CHECKING:
-    from shared.identity import Caller
-    from shared.runtime import Runtime
+    from shared.bootstrap import Runtime
+    from shared.entrypoints.principal import Caller
 
 bp = func.Blueprint()
 
 
 @bp.route(route="org/users", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def list_org_users(req: func.HttpRequest) -> func.HttpResponse:
-    from shared import org_users
-    from shared.http import handle, json_response
+    from shared.entrypoints.responses import handle, json_response
+    from shared.services import org_users
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
         page = org_users.list_users(
@@ -27,8 +27,8 @@ def list_org_users(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="org/users", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 def add_org_user(req: func.HttpRequest) -> func.HttpResponse:
-    from shared import org_users
-    from shared.http import handle, json_response
+    from shared.entrypoints.responses import handle, json_response
+    from shared.services import org_users
 
     return handle(
         req,
@@ -40,8 +40,8 @@ def add_org_user(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="org/users/{email}", methods=["DELETE"], auth_level=func.AuthLevel.ANONYMOUS)
 def remove_org_user(req: func.HttpRequest) -> func.HttpResponse:
-    from shared import org_users
-    from shared.http import handle, json_response
+    from shared.entrypoints.responses import handle, json_response
+    from shared.services import org_users
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
         departure = org_users.depart_user(rt.linking, caller, req.route_params.get("email"))

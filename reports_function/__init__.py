@@ -5,16 +5,16 @@ from typing import TYPE_CHECKING
 import azure.functions as func
 
 if TYPE_CHECKING:
-    from shared.identity import Caller
-    from shared.runtime import Runtime
+    from shared.bootstrap import Runtime
+    from shared.entrypoints.principal import Caller
 
 bp = func.Blueprint()
 
 
 @bp.route(route="org/skills-report", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def skills_report(req: func.HttpRequest) -> func.HttpResponse:
-    from shared import reports
-    from shared.http import handle, json_response
+    from shared.entrypoints.responses import handle, json_response
+    from shared.services import reports
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
         page = reports.skills_report(rt.credits.report, caller, req.params.get("continuation"))
@@ -33,8 +33,8 @@ def skills_report(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="org/designations", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def designations(req: func.HttpRequest) -> func.HttpResponse:
-    from shared import reports
-    from shared.http import handle, json_response
+    from shared.entrypoints.responses import handle, json_response
+    from shared.services import reports
 
     return handle(
         req,

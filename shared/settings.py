@@ -3,7 +3,7 @@ from datetime import timedelta
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.models import Program
+from shared.wire import Program
 
 DEVELOPMENT_STORAGE = "UseDevelopmentStorage=true"
 

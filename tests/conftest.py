@@ -6,12 +6,12 @@ import pytest
 from devtools import azurite as azurite_process
 from devtools.routing import Route, http_routes
 from devtools.tokens import KeyPair
-from shared import runtime
-from shared.assertions import AssertionVerifiers
-from shared.credits import CreditContext
-from shared.linking import LinkingContext
-from shared.policy import AssociationPolicy
-from shared.removals import RemovalContext
+from shared import bootstrap as runtime
+from shared.adapters.assertions import AssertionVerifiers
+from shared.domain.policy import AssociationPolicy
+from shared.services.credits import CreditContext
+from shared.services.linking import LinkingContext
+from shared.services.removals import RemovalContext
 from tests.support.api import FunctionClient
 from tests.support.clock import MutableClock
 from tests.support.fakes import (

@@ -5,16 +5,16 @@ from typing import TYPE_CHECKING
 import azure.functions as func
 
 if TYPE_CHECKING:
-    from shared.identity import Caller
-    from shared.runtime import Runtime
+    from shared.bootstrap import Runtime
+    from shared.entrypoints.principal import Caller
 
 bp = func.Blueprint()
 
 
 @bp.route(route="me/links/{program}", methods=["DELETE"], auth_level=func.AuthLevel.ANONYMOUS)
 def unlink_learner(req: func.HttpRequest) -> func.HttpResponse:
-    from shared import linking
-    from shared.http import handle
+    from shared.entrypoints.responses import handle
+    from shared.services import linking
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
         linking.unlink(rt.linking, caller, req.route_params.get("program"))

@@ -13,8 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared import credits, runtime
-from shared.storage.credit_wakes import TABLE as WAKES_TABLE
+from shared import bootstrap as runtime
+from shared.adapters.credit_wakes import TABLE as WAKES_TABLE
+from shared.services import credits
 from tests.functions.test_credit_rules import DUE, EVENTS, event, report, tick
 from tests.support.api import FunctionClient
 from tests.support.queue_host import QueueHost

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from shared import runtime
-from shared.models import ReportRow
+from shared import bootstrap as runtime
+from shared.wire import ReportRow
 from tests.support.api import FunctionClient
 from tests.support.queue_host import QueueHost
 from tests.support.world import Person, World, unique

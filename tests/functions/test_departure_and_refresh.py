@@ -5,8 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from shared import runtime
-from shared.removals import removal_date
+from shared import bootstrap as runtime
+from shared.services.removals import removal_date
 from tests.functions.test_credit_rules import DUE, EVENTS, event, report, tick
 from tests.support.api import FunctionClient
 from tests.support.queue_host import QueueHost

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from shared import runtime
-from shared.models import Program
+from shared import bootstrap as runtime
+from shared.wire import Program
 from tests.support.api import FunctionClient
 from tests.support.world import Person, World, unique
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from shared import runtime
+from shared import bootstrap as runtime
 from tests.support.api import FunctionClient
 from tests.support.world import Person, World, unique
 

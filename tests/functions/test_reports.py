@@ -4,9 +4,9 @@ import csv
 import io
 from datetime import UTC, datetime
 
-from shared import runtime
-from shared.designations import Catalog, designation_points, load_catalog
-from shared.models import ReportRow
+from shared import bootstrap as runtime
+from shared.services.designations import Catalog, designation_points, load_catalog
+from shared.wire import ReportRow
 from tests.support.api import FunctionClient
 from tests.support.world import World, unique
 

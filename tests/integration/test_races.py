@@ -3,7 +3,7 @@ Azurite leave the state one call would."""
 
 from concurrent.futures import ThreadPoolExecutor
 
-from shared import runtime
+from shared import bootstrap as runtime
 from tests.support.api import FunctionClient
 from tests.support.world import World, unique
 

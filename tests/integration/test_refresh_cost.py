@@ -4,18 +4,18 @@ same whether the tables hold 100 or 5,000 other users."""
 from datetime import UTC, date, datetime
 
 from devtools.request_counter import RequestCounter
-from shared import runtime
-from shared.credits import report_row
-from shared.domain import (
+from shared import bootstrap as runtime
+from shared.adapters.keys import encode_key
+from shared.adapters.ports import Removal
+from shared.domain.model import (
     AssociationRecord,
     CredentialRecord,
     CreditedRecord,
     LearnerState,
     PartnerUser,
 )
-from shared.keys import encode_key
-from shared.removals import refresh
-from shared.storage.ports import Removal
+from shared.services.credits import report_row
+from shared.services.removals import refresh
 from tests.support.world import unique
 
 ENDED = datetime(2026, 1, 15, tzinfo=UTC)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from devtools.request_counter import RequestCounter
-from shared import runtime
+from shared import bootstrap as runtime
 from tests.support.api import FunctionClient
 from tests.support.world import World, unique
 
@@ -48,9 +48,9 @@ def test_round_trips_per_operation(
 def test_round_trips_of_ingest_and_apply(
     world: World, api: FunctionClient, counter: RequestCounter
 ) -> None:
-    from shared import credits
-    from shared.models import LearningEvent
-    from shared.storage.ports import Wake
+    from shared.adapters.ports import Wake
+    from shared.services import credits
+    from shared.wire import LearningEvent
 
     person = api.member(world)
     tenant = person.tenant_id

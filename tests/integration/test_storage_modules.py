@@ -5,11 +5,11 @@ from datetime import UTC, datetime
 import pytest
 
 from devtools.azurite import AzuritePorts
-from shared.domain import AssociationRecord, LearnerState, PartnerUser
-from shared.storage.errors import ConcurrencyConflict, InvalidContinuation
-from shared.storage.learners import LearnerTable
-from shared.storage.partner_users import PAGE_SIZE, PartnerUserTable
-from shared.storage.tables import TableStore
+from shared.adapters.errors import ConcurrencyConflict, InvalidContinuation
+from shared.adapters.learners import LearnerTable
+from shared.adapters.partner_users import PAGE_SIZE, PartnerUserTable
+from shared.adapters.tables import TableStore
+from shared.domain.model import AssociationRecord, LearnerState, PartnerUser
 from tests.support.world import settings_for, unique
 
 NOW = datetime(2026, 3, 1, 8, tzinfo=UTC)
@@ -141,8 +141,8 @@ def test_tables_are_created_on_first_use_on_a_fresh_account(azurite: AzuritePort
 def test_skills_report_keys_of_different_learner_and_credential_pairs_never_collide(
     store: TableStore,
 ) -> None:
-    from shared.models import ReportRow
-    from shared.storage.skills_report import SkillsReportTable
+    from shared.adapters.skills_report import SkillsReportTable
+    from shared.wire import ReportRow
 
     table = SkillsReportTable(store)
     tenant = unique("tenant")
@@ -166,7 +166,7 @@ def test_skills_report_keys_of_different_learner_and_credential_pairs_never_coll
 def test_learner_credited_rows_of_different_tenant_and_credential_pairs_never_collide(
     store: TableStore,
 ) -> None:
-    from shared.domain import CredentialRecord, CreditedRecord
+    from shared.domain.model import CredentialRecord, CreditedRecord
 
     learners = LearnerTable(store)
     learner = unique("MCID")
@@ -193,8 +193,8 @@ def test_credit_wakes_of_one_association_in_one_hour_are_separate_rows(
 ) -> None:
     from datetime import timedelta
 
-    from shared.storage.credit_wakes import CreditWakeTable
-    from shared.storage.ports import Wake
+    from shared.adapters.credit_wakes import CreditWakeTable
+    from shared.adapters.ports import Wake
 
     wakes = CreditWakeTable(store)
     learner = unique("MCID")

@@ -6,10 +6,10 @@ import threading
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from shared.domain import CredentialRecord, CreditedRecord, LearnerState, PartnerUser
-from shared.models import Program, ReportRow
-from shared.storage.errors import ConcurrencyConflict, InvalidContinuation
-from shared.storage.ports import LearnerFile, Removal, Versioned, Wake
+from shared.adapters.errors import ConcurrencyConflict, InvalidContinuation
+from shared.adapters.ports import LearnerFile, Removal, Versioned, Wake
+from shared.domain.model import CredentialRecord, CreditedRecord, LearnerState, PartnerUser
+from shared.wire import Program, ReportRow
 
 _etags = itertools.count(1)
 

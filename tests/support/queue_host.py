@@ -7,7 +7,7 @@ from typing import Any
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 from devtools.host import FunctionHost
-from shared import runtime
+from shared import bootstrap as runtime
 
 
 class QueueHost:

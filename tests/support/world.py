@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from devtools.tokens import KeyPair, learner_assertion, principal_header
-from shared.identity import Caller, caller_from_headers
+from shared.entrypoints.principal import Caller, caller_from_headers
 from shared.settings import Settings
 from tests.support.clock import MutableClock
 

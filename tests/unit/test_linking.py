@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from shared import linking
-from shared.domain import AssociationRecord, LearnerState, PartnerUser
+from shared.adapters.errors import ConcurrencyConflict
+from shared.domain.model import AssociationRecord, LearnerState, PartnerUser
 from shared.errors import ServiceError
-from shared.linking import LinkingContext
-from shared.storage.errors import ConcurrencyConflict
+from shared.services import linking
+from shared.services.linking import LinkingContext
 from tests.support.fakes import FakeLearners, FakePartnerUsers
 from tests.support.world import Person, World, unique
 

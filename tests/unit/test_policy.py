@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from shared.policy import AssociationPolicy, describe_duration
+from shared.domain.policy import AssociationPolicy, describe_duration
 
 DAY = timedelta(days=1)
 T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)

@@ -1,9 +1,11 @@
 """The admin side of partner users: adding, reactivating and listing them."""
 
-from shared.domain import PartnerUser
+from shared.adapters.errors import ConcurrencyConflict, InvalidContinuation
+from shared.domain.model import PartnerUser
+from shared.entrypoints.principal import Caller
+from shared.entrypoints.requests import parse_body, parse_display_name, parse_email, parse_flag
 from shared.errors import ServiceError, busy, forbidden, invalid_request
-from shared.identity import Caller
-from shared.linking import (
+from shared.services.linking import (
     MAX_ATTEMPTS,
     LinkingContext,
     claim_is_dead,
@@ -12,10 +14,8 @@ from shared.linking import (
     end_association,
     finish_end,
 )
-from shared.models import PROGRAMS, AddUserRequest, Departure, OrgUser, OrgUserPage
-from shared.removals import removal_date
-from shared.requests import parse_body, parse_display_name, parse_email, parse_flag
-from shared.storage.errors import ConcurrencyConflict, InvalidContinuation
+from shared.services.removals import removal_date
+from shared.wire import PROGRAMS, AddUserRequest, Departure, OrgUser, OrgUserPage
 
 
 def require_admin(caller: Caller) -> None:

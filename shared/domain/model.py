@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.models import (
+from shared.wire import (
     PROGRAMS,
     Association,
     Credential,

@@ -6,9 +6,9 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from shared.adapters.keys import normalize_email
 from shared.errors import ServiceError, unauthenticated
-from shared.keys import normalize_email
-from shared.models import ADMIN_ROLES
+from shared.wire import ADMIN_ROLES
 
 PRINCIPAL_HEADER = "X-MS-CLIENT-PRINCIPAL"
 

@@ -7,15 +7,15 @@ from typing import Any
 
 from azure.data.tables import UpdateMode
 
-from shared.keys import encode_key, encode_part
-from shared.models import ReportRow
-from shared.storage.learners import chunks
-from shared.storage.tables import TableStore
-from shared.storage.versioned import (
+from shared.adapters.keys import encode_key, encode_part
+from shared.adapters.learners import chunks
+from shared.adapters.rows import (
     decode_continuation,
     delete_idempotently,
     encode_continuation,
 )
+from shared.adapters.tables import TableStore
+from shared.wire import ReportRow
 
 TABLE = "skillsreport"
 PAGE_SIZE = 500

@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from shared.designations import DesignationsView
-from shared.models import (
+from shared.services.designations import DesignationsView
+from shared.wire import (
     AddUserRequest,
     Association,
     Departure,

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Generic, Protocol, TypeVar
 
-from shared.domain import CredentialRecord, CreditedRecord, LearnerState, PartnerUser
-from shared.models import Program, ReportRow
+from shared.domain.model import CredentialRecord, CreditedRecord, LearnerState, PartnerUser
+from shared.wire import Program, ReportRow
 
 T = TypeVar("T")
 

@@ -5,13 +5,13 @@ import csv
 import io
 from collections.abc import Iterator
 
-from shared.designations import DesignationsView, designation_points, load_catalog
+from shared.adapters.errors import InvalidContinuation
+from shared.adapters.ports import ReportStore
+from shared.entrypoints.principal import Caller
 from shared.errors import invalid_request
-from shared.identity import Caller
-from shared.models import ReportPage, ReportRow
-from shared.org_users import require_admin
-from shared.storage.errors import InvalidContinuation
-from shared.storage.ports import ReportStore
+from shared.services.designations import DesignationsView, designation_points, load_catalog
+from shared.services.org_users import require_admin
+from shared.wire import ReportPage, ReportRow
 
 CSV_COLUMNS = list(ReportRow.model_fields)
 

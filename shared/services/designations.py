@@ -8,9 +8,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.models import ReportRow, WireModel
+from shared.wire import ReportRow, WireModel
 
-CATALOG_PATH = Path(__file__).resolve().parent / "catalog" / "designations.json"
+CATALOG_PATH = Path(__file__).resolve().parent.parent / "catalog" / "designations.json"
 
 
 class CatalogMetric(BaseModel):

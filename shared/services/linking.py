@@ -16,11 +16,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from shared import credits
-from shared.assertions import AssertionVerifier, LearnerProof
+from shared.adapters.assertions import AssertionVerifier, LearnerProof
+from shared.adapters.errors import ConcurrencyConflict
+from shared.adapters.ports import (
+    LearnerFile,
+    LearnerStore,
+    PartnerUserStore,
+    Versioned,
+    Wake,
+)
 from shared.clock import Clock
-from shared.credits import CreditContext, pending_for
-from shared.domain import CLAIM_LEASE, AssociationRecord, LearnerState, PartnerUser
+from shared.domain.model import CLAIM_LEASE, AssociationRecord, LearnerState, PartnerUser
+from shared.domain.policy import AssociationPolicy
+from shared.entrypoints.principal import Caller
+from shared.entrypoints.requests import parse_body, parse_program
 from shared.errors import (
     ServiceError,
     busy,
@@ -28,8 +37,10 @@ from shared.errors import (
     not_found,
     not_partner_center_user,
 )
-from shared.identity import Caller
-from shared.models import (
+from shared.services import credits
+from shared.services.credits import CreditContext, pending_for
+from shared.services.removals import RemovalContext, file_removal, keep_on_return, mark_for_removal
+from shared.wire import (
     PROGRAMS,
     Association,
     CreditedCredential,
@@ -39,17 +50,6 @@ from shared.models import (
     Profile,
     Program,
     ProgramStatus,
-)
-from shared.policy import AssociationPolicy
-from shared.removals import RemovalContext, file_removal, keep_on_return, mark_for_removal
-from shared.requests import parse_body, parse_program
-from shared.storage.errors import ConcurrencyConflict
-from shared.storage.ports import (
-    LearnerFile,
-    LearnerStore,
-    PartnerUserStore,
-    Versioned,
-    Wake,
 )
 
 MAX_ATTEMPTS = 12

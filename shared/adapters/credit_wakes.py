@@ -13,11 +13,11 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
-from shared.keys import encode_part
-from shared.models import program_named
-from shared.storage.learners import learner_key_part
-from shared.storage.ports import Wake
-from shared.storage.tables import TableStore
+from shared.adapters.keys import encode_part
+from shared.adapters.learners import learner_key_part
+from shared.adapters.ports import Wake
+from shared.adapters.tables import TableStore
+from shared.wire import program_named
 
 TABLE = "creditwakes"
 

@@ -10,11 +10,11 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from shared.credits import report_row
-from shared.domain import AssociationRecord, CreditedRecord
-from shared.models import ReportRow
-from shared.storage.errors import ConcurrencyConflict
-from shared.storage.ports import LearnerFile, LearnerStore, Removal, RemovalStore, ReportStore
+from shared.adapters.errors import ConcurrencyConflict
+from shared.adapters.ports import LearnerFile, LearnerStore, Removal, RemovalStore, ReportStore
+from shared.domain.model import AssociationRecord, CreditedRecord
+from shared.services.credits import report_row
+from shared.wire import ReportRow
 
 logger = logging.getLogger("skills_link.removals")
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from shared.errors import ServiceError
-from shared.models import format_instant
+from shared.wire import format_instant
 
 LimitKind = Literal["cool_off", "yearly"]
 

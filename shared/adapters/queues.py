@@ -7,8 +7,8 @@ import threading
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from shared.adapters.ports import Wake
 from shared.settings import DEVELOPMENT_STORAGE, Settings
-from shared.storage.ports import Wake
 
 if TYPE_CHECKING:
     from azure.storage.queue import QueueClient

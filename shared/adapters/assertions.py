@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.errors import ServiceError, invalid_assertion
-from shared.models import Program
 from shared.settings import Settings
+from shared.wire import Program
 
 LEEWAY = timedelta(seconds=60)
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "exp", "iat", "jti")

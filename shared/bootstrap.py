@@ -9,20 +9,20 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from shared.assertions import AssertionVerifiers
+from shared.adapters.assertions import AssertionVerifiers
+from shared.adapters.tables import TableStore
 from shared.clock import Clock, SystemClock
-from shared.linking import LinkingContext
-from shared.policy import AssociationPolicy
+from shared.domain.policy import AssociationPolicy
+from shared.services.linking import LinkingContext
 from shared.settings import Settings
-from shared.storage.tables import TableStore
 
 if TYPE_CHECKING:
-    from shared.credits import CreditContext
-    from shared.removals import RemovalContext
-    from shared.storage.credit_wakes import CreditWakeTable
-    from shared.storage.learners import LearnerTable
-    from shared.storage.queues import QueueStore
-    from shared.storage.skills_report import SkillsReportTable
+    from shared.adapters.credit_wakes import CreditWakeTable
+    from shared.adapters.learners import LearnerTable
+    from shared.adapters.queues import QueueStore
+    from shared.adapters.skills_report import SkillsReportTable
+    from shared.services.credits import CreditContext
+    from shared.services.removals import RemovalContext
 
 
 @dataclass
@@ -37,13 +37,13 @@ class Runtime:
 
     @cached_property
     def queues(self) -> "QueueStore":
-        from shared.storage.queues import QueueStore
+        from shared.adapters.queues import QueueStore
 
         return QueueStore(self.settings, self.request_hook)
 
     @cached_property
     def credits(self) -> "CreditContext":
-        from shared.credits import CreditContext
+        from shared.services.credits import CreditContext
 
         return CreditContext(
             learners=self.learners,
@@ -64,13 +64,13 @@ class Runtime:
 
     @cached_property
     def wakes(self) -> "CreditWakeTable":
-        from shared.storage.credit_wakes import CreditWakeTable
+        from shared.adapters.credit_wakes import CreditWakeTable
 
         return CreditWakeTable(self.tables)
 
     @cached_property
     def linking(self) -> LinkingContext:
-        from shared.storage.partner_users import PartnerUserTable
+        from shared.adapters.partner_users import PartnerUserTable
 
         return LinkingContext(
             users=PartnerUserTable(self.tables),
@@ -84,8 +84,8 @@ class Runtime:
 
     @cached_property
     def removal(self) -> "RemovalContext":
-        from shared.removals import RemovalContext
-        from shared.storage.report_removals import ReportRemovalTable
+        from shared.adapters.report_removals import ReportRemovalTable
+        from shared.services.removals import RemovalContext
 
         return RemovalContext(
             learners=self.learners,
@@ -95,13 +95,13 @@ class Runtime:
 
     @cached_property
     def learners(self) -> "LearnerTable":
-        from shared.storage.learners import LearnerTable
+        from shared.adapters.learners import LearnerTable
 
         return LearnerTable(self.tables)
 
     @cached_property
     def report(self) -> "SkillsReportTable":
-        from shared.storage.skills_report import SkillsReportTable
+        from shared.adapters.skills_report import SkillsReportTable
 
         return SkillsReportTable(self.tables)
 

@@ -9,9 +9,9 @@ from typing import Any
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
-from shared import runtime
+from shared import bootstrap as runtime
+from shared.entrypoints.principal import Caller, caller_from_headers
 from shared.errors import ServiceError, storage_unavailable
-from shared.identity import Caller, caller_from_headers
 
 logger = logging.getLogger("skills_link.http")
 

@@ -7,7 +7,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from shared.errors import invalid_request
-from shared.models import PROGRAMS, Program, program_named
+from shared.wire import PROGRAMS, Program, program_named
 
 M = TypeVar("M", bound=BaseModel)
 

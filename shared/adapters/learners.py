@@ -12,13 +12,13 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
-from shared.domain import CredentialRecord, CreditedRecord, LearnerState
-from shared.keys import encode_key, encode_part
-from shared.models import Program
-from shared.storage.errors import ConcurrencyConflict
-from shared.storage.ports import LearnerFile, Versioned
-from shared.storage.tables import TableStore
-from shared.storage.versioned import conflicts_as_concurrency, delete_idempotently, etag_of
+from shared.adapters.errors import ConcurrencyConflict
+from shared.adapters.keys import encode_key, encode_part
+from shared.adapters.ports import LearnerFile, Versioned
+from shared.adapters.rows import conflicts_as_concurrency, delete_idempotently, etag_of
+from shared.adapters.tables import TableStore
+from shared.domain.model import CredentialRecord, CreditedRecord, LearnerState
+from shared.wire import Program
 
 TABLE = "learners"
 STATE_ROW = "state"

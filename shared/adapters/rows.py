@@ -8,7 +8,7 @@ from typing import Any
 
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError
 
-from shared.storage.errors import ConcurrencyConflict, InvalidContinuation
+from shared.adapters.errors import ConcurrencyConflict, InvalidContinuation
 
 
 @contextmanager

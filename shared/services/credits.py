@@ -15,11 +15,8 @@ from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
-from shared.clock import Clock
-from shared.domain import AssociationRecord, CredentialRecord, CreditedRecord, credit_due_at
-from shared.models import LearningEvent, Program, ReportRow, program_named
-from shared.storage.errors import ConcurrencyConflict
-from shared.storage.ports import (
+from shared.adapters.errors import ConcurrencyConflict
+from shared.adapters.ports import (
     CreditQueue,
     LearnerFile,
     LearnerStore,
@@ -27,6 +24,9 @@ from shared.storage.ports import (
     Wake,
     WakeStore,
 )
+from shared.clock import Clock
+from shared.domain.model import AssociationRecord, CredentialRecord, CreditedRecord, credit_due_at
+from shared.wire import LearningEvent, Program, ReportRow, program_named
 
 logger = logging.getLogger("skills_link.credits")
 

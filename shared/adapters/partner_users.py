@@ -8,16 +8,16 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
-from shared.domain import PartnerUser
-from shared.keys import encode_key, normalize_email
-from shared.storage.ports import Versioned
-from shared.storage.tables import TableStore
-from shared.storage.versioned import (
+from shared.adapters.keys import encode_key, normalize_email
+from shared.adapters.ports import Versioned
+from shared.adapters.rows import (
     conflicts_as_concurrency,
     decode_continuation,
     encode_continuation,
     etag_of,
 )
+from shared.adapters.tables import TableStore
+from shared.domain.model import PartnerUser
 
 TABLE = "partnerusers"
 PAGE_SIZE = 100

@@ -1,1 +1,0 @@
-"""One small module per table; each hides its keys and entity layout."""
