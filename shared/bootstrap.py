@@ -3,12 +3,14 @@
 Function packages ask for `current()`; tests `install()` their own runtime (an
 Azurite connection, a controlled clock) and `reset()` it after."""
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from shared import errors
 from shared.adapters.assertions import AssertionVerifiers
 from shared.adapters.tables import TableStore
 from shared.clock import Clock, SystemClock
@@ -106,15 +108,29 @@ class Runtime:
         return SkillsReportTable(self.tables)
 
 
+logger = logging.getLogger("skills_link.bootstrap")
 _lock = threading.Lock()
 _current: Runtime | None = None
+
+
+def load_settings() -> Settings:
+    """The app settings, or the contract's 503 naming what is wrong with them."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as error:
+        names = ", ".join(str(e["loc"][0]) for e in error.errors() if e["loc"])
+        logger.error("The app settings are not valid: %s", names)
+        message = f"The service's settings are not valid: {names}."
+        raise errors.SERVICE_MISCONFIGURED(message) from error
 
 
 def current() -> Runtime:
     global _current
     with _lock:
         if _current is None:
-            _current = Runtime(Settings())
+            _current = Runtime(load_settings())
         return _current
 
 

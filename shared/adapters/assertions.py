@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared import errors
 from shared.errors import ServiceError, invalid_assertion
 from shared.settings import Settings
 from shared.wire import Program
@@ -25,10 +26,8 @@ class LearnerProof:
 
 
 def program_not_configured(program: Program) -> ServiceError:
-    return ServiceError(
-        503,
-        "program_not_configured",
-        f"Linking to {program} is not available: the service lacks its issuer, key or audience.",
+    return errors.PROGRAM_NOT_CONFIGURED(
+        f"Linking to {program} is not available: the service lacks its issuer, key or audience."
     )
 
 

@@ -4,3 +4,13 @@ class ConcurrencyConflict(Exception):
 
 class InvalidContinuation(ValueError):
     """A continuation token this service did not hand out."""
+
+
+class CorruptRow(Exception):
+    """A stored row that does not parse as what the table holds."""
+
+    def __init__(self, table: str, partition_key: str, row_key: str) -> None:
+        super().__init__(f"corrupt row in {table}: {partition_key!r} / {row_key!r}")
+        self.table = table
+        self.partition_key = partition_key
+        self.row_key = row_key

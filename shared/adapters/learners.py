@@ -15,7 +15,12 @@ from azure.data.tables import UpdateMode
 from shared.adapters.errors import ConcurrencyConflict
 from shared.adapters.keys import encode_key, encode_part
 from shared.adapters.ports import LearnerFile, Versioned
-from shared.adapters.rows import conflicts_as_concurrency, delete_idempotently, etag_of
+from shared.adapters.rows import (
+    conflicts_as_concurrency,
+    delete_idempotently,
+    etag_of,
+    parse_row,
+)
 from shared.adapters.tables import TableStore
 from shared.domain.model import CredentialRecord, CreditedRecord, LearnerState
 from shared.wire import Program
@@ -102,7 +107,7 @@ class LearnerTable:
             )
         except ResourceNotFoundError:
             return None
-        state = LearnerState.model_validate_json(entity["Data"])
+        state = parse_row(LearnerState, entity, TABLE)
         return Versioned(state, str(entity.metadata["etag"]))
 
     def save(self, state: LearnerState, etag: str | None) -> str:
@@ -133,12 +138,12 @@ class LearnerTable:
         for entity in self._store.table(TABLE).query_entities(query, parameters=parameters):
             row, etag = entity["RowKey"], str(entity.metadata["etag"])
             if row == STATE_ROW:
-                found.state = Versioned(LearnerState.model_validate_json(entity["Data"]), etag)
+                found.state = Versioned(parse_row(LearnerState, entity, TABLE), etag)
             elif row.startswith(CREDENTIAL_PREFIX):
-                credential = CredentialRecord.model_validate_json(entity["Data"])
+                credential = parse_row(CredentialRecord, entity, TABLE)
                 found.credentials[credential.id] = Versioned(credential, etag)
             elif row.startswith(CREDITED_PREFIX):
-                found.credited.append(CreditedRecord.model_validate_json(entity["Data"]))
+                found.credited.append(parse_row(CreditedRecord, entity, TABLE))
         return found
 
     def save_credential(

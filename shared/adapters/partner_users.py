@@ -15,6 +15,7 @@ from shared.adapters.rows import (
     decode_continuation,
     encode_continuation,
     etag_of,
+    parse_row,
 )
 from shared.adapters.tables import TableStore
 from shared.domain.model import PartnerUser
@@ -36,7 +37,7 @@ def _entity(user: PartnerUser) -> dict[str, Any]:
 
 
 def _user(entity: dict[str, Any]) -> PartnerUser:
-    return PartnerUser.model_validate_json(entity["Data"])
+    return parse_row(PartnerUser, entity, TABLE)
 
 
 class PartnerUserTable:
@@ -80,7 +81,10 @@ class PartnerUserTable:
         pages = (
             self._store.table(TABLE)
             .query_entities(
-                query, parameters=parameters, results_per_page=PAGE_SIZE, select=["Data"]
+                query,
+                parameters=parameters,
+                results_per_page=PAGE_SIZE,
+                select=["PartitionKey", "RowKey", "Data"],
             )
             .by_page(continuation_token=decode_continuation(continuation))  # type: ignore[arg-type]
         )

@@ -2,13 +2,14 @@ import base64
 import binascii
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError
+from pydantic import BaseModel, ValidationError
 
-from shared.adapters.errors import ConcurrencyConflict, InvalidContinuation
+from shared.adapters.errors import ConcurrencyConflict, CorruptRow, InvalidContinuation
 
 
 @contextmanager
@@ -65,3 +66,17 @@ def delete_idempotently(table: Any, partition: str, row_keys: list[str]) -> None
             for row in chunk:
                 with contextlib.suppress(ResourceNotFoundError):
                     table.delete_entity(partition, row)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_row(model: type[M], entity: Mapping[str, Any], table: str) -> M:
+    """A stored row's `Data` as the model it holds; CorruptRow (with the keys, for
+    the log) when it does not parse."""
+    try:
+        return model.model_validate_json(entity["Data"])
+    except (ValidationError, KeyError, TypeError) as error:
+        raise CorruptRow(
+            table, str(entity.get("PartitionKey", "?")), str(entity.get("RowKey", "?"))
+        ) from error

@@ -13,6 +13,7 @@ from shared.adapters.rows import (
     decode_continuation,
     delete_idempotently,
     encode_continuation,
+    parse_row,
 )
 from shared.adapters.tables import TableStore
 from shared.wire import ReportRow
@@ -64,9 +65,9 @@ class SkillsReportTable:
                 "PartitionKey eq @tenant",
                 parameters=parameters,
                 results_per_page=page_size,
-                select=["Data"],
+                select=["PartitionKey", "RowKey", "Data"],
             )
             .by_page(continuation_token=decode_continuation(continuation))  # type: ignore[arg-type]
         )
-        rows = [ReportRow.model_validate_json(entity["Data"]) for entity in next(pages, [])]
+        rows = [parse_row(ReportRow, entity, TABLE) for entity in next(pages, [])]
         return rows, encode_continuation(getattr(pages, "continuation_token", None))

@@ -1,13 +1,9 @@
 """Rule 6: how often a learner may start an association."""
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
-
-from shared.errors import ServiceError
-from shared.wire import format_instant
 
 LimitKind = Literal["cool_off", "yearly"]
 
@@ -65,14 +61,4 @@ class AssociationPolicy:
         return (
             "You've attempted to associate with a partner organization. However, "
             f"{reason} Your next available date for a subsequent association is {available_on}."
-        )
-
-    def refusal(self, limit: Limit, now: datetime) -> ServiceError:
-        wait = (limit.next_available_at - now).total_seconds()
-        return ServiceError(
-            429,
-            "association_limited",
-            self.message(limit),
-            headers={"Retry-After": str(max(1, math.ceil(wait)))},
-            next_available_at=format_instant(limit.next_available_at),
         )

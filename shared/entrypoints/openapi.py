@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from shared.errors import codes_by_status
 from shared.services.designations import DesignationsView
 from shared.wire import (
     AddUserRequest,
@@ -21,16 +22,7 @@ from shared.wire import (
     ReportPage,
 )
 
-ERRORS = {
-    400: ["invalid_request"],
-    401: ["unauthenticated", "invalid_assertion"],
-    403: ["not_partner_center_user", "forbidden"],
-    404: ["not_linked", "user_not_found"],
-    409: ["already_linked", "user_exists"],
-    422: ["learn_profile_has_no_msa"],
-    429: ["association_limited"],
-    503: ["program_not_configured", "busy", "storage_unavailable", "service_misconfigured"],
-}
+ERRORS = codes_by_status()
 
 
 @dataclass(frozen=True)
@@ -95,7 +87,7 @@ def _operation(op: Operation) -> dict[str, Any]:
         if op.csv:
             content["text/csv"] = {"schema": {"type": "string"}}
         responses[str(status)] = {"description": "Success", "content": content}
-    for status in op.errors:
+    for status in (*op.errors, 500):
         responses[str(status)] = {
             "description": "Error: " + ", ".join(ERRORS[status]),
             "content": {"application/json": {"schema": _ref(ErrorResponse)}},

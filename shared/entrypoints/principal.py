@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from shared.adapters.keys import normalize_email
-from shared.errors import ServiceError, unauthenticated
+from shared.errors import unauthenticated
 from shared.wire import ADMIN_ROLES
 
 PRINCIPAL_HEADER = "X-MS-CLIENT-PRINCIPAL"
@@ -57,9 +57,7 @@ def _first_claim(claims: list[tuple[str, str]], types: tuple[str, ...]) -> str |
 
 def caller_from_headers(headers: Mapping[str, str], *, trust_header: bool) -> Caller:
     if not trust_header:
-        raise ServiceError(
-            401,
-            "unauthenticated",
+        raise unauthenticated(
             "This app runs in Azure without App Service Authentication in front of it, "
             "so it cannot trust who is calling. Enable App Service Authentication.",
         )

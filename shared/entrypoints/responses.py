@@ -7,11 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import azure.functions as func
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from shared import bootstrap as runtime
+from shared import errors
+from shared.adapters.errors import CorruptRow
 from shared.entrypoints.principal import Caller, caller_from_headers
-from shared.errors import ServiceError, storage_unavailable
+from shared.errors import ServiceError
 
 logger = logging.getLogger("skills_link.http")
 
@@ -42,14 +44,17 @@ def handle(request: func.HttpRequest, action: Action) -> func.HttpResponse:
         return action(current, caller)
     except ServiceError as error:
         return error_response(error)
-    except ValidationError:
-        logger.exception("The app settings are not valid")
-        return error_response(
-            ServiceError(503, "service_misconfigured", "The service's settings are not valid.")
+    except CorruptRow as corrupt:
+        logger.exception(
+            "A stored row cannot be read: table %s, partition %s, row %s",
+            corrupt.table,
+            corrupt.partition_key,
+            corrupt.row_key,
         )
+        return error_response(errors.INTERNAL_ERROR())
     except AzureError:
         logger.exception("Storage failed during %s %s", request.method, request.url)
-        return error_response(storage_unavailable())
+        return error_response(errors.STORAGE_UNAVAILABLE())
     except Exception:
         logger.exception("Unexpected failure during %s %s", request.method, request.url)
-        return error_response(ServiceError(500, "internal_error", "Something went wrong."))
+        return error_response(errors.INTERNAL_ERROR())

@@ -8,6 +8,7 @@ fence an old one (rewrite the learner's row so the lost request can never commit
 before dropping it."""
 
 import contextlib
+import math
 import random
 import time
 import uuid
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
 
+from shared import errors
 from shared.adapters.assertions import AssertionVerifier, LearnerProof
 from shared.adapters.errors import ConcurrencyConflict
 from shared.adapters.ports import (
@@ -27,16 +29,10 @@ from shared.adapters.ports import (
 )
 from shared.clock import Clock
 from shared.domain.model import CLAIM_LEASE, AssociationRecord, LearnerState, PartnerUser
-from shared.domain.policy import AssociationPolicy
+from shared.domain.policy import AssociationPolicy, Limit
 from shared.entrypoints.principal import Caller
 from shared.entrypoints.requests import parse_body, parse_program
-from shared.errors import (
-    ServiceError,
-    busy,
-    invalid_assertion,
-    not_found,
-    not_partner_center_user,
-)
+from shared.errors import ServiceError, invalid_assertion
 from shared.services import credits
 from shared.services.credits import CreditContext, pending_for
 from shared.services.removals import RemovalContext, file_removal, keep_on_return, mark_for_removal
@@ -50,14 +46,10 @@ from shared.wire import (
     Profile,
     Program,
     ProgramStatus,
+    format_instant,
 )
 
 MAX_ATTEMPTS = 12
-
-LEARN_MSA_GUIDANCE = (
-    "Sign in to your Learn profile with your work account. In Settings > Account "
-    "management, associate your personal Microsoft account (MSA). Then link again."
-)
 
 
 class Verifiers(Protocol):
@@ -96,13 +88,13 @@ def _with_retries(attempt: Callable[[int], T]) -> T:
             return attempt(number)
         except _TryAgain:
             continue
-    raise busy()
+    raise errors.BUSY()
 
 
 def load_active_user(ctx: LinkingContext, caller: Caller) -> Versioned[PartnerUser]:
     found = ctx.users.get(caller.tenant_id, caller.email)
     if found is None or not found.value.is_active:
-        raise not_partner_center_user()
+        raise errors.NOT_PARTNER_CENTER_USER()
     if found.value.needs_binding_check(caller.object_id):
         # Before anything reads the history: it may be a predecessor's.
         now = ctx.clock.now()
@@ -160,26 +152,17 @@ def mark_seen(
     )
 
 
-def already_linked() -> ServiceError:
-    return ServiceError(
-        409,
-        "already_linked",
-        "Your work account is already linked to another account in this program. "
-        "Remove that link first.",
-    )
-
-
-def learn_profile_has_no_msa() -> ServiceError:
-    return ServiceError(
-        422,
-        "learn_profile_has_no_msa",
-        "Your Learn profile has no personal Microsoft account (MSA) associated with it.",
-        guidance=LEARN_MSA_GUIDANCE,
+def association_limited(policy: AssociationPolicy, limit: Limit, now: datetime) -> ServiceError:
+    wait = (limit.next_available_at - now).total_seconds()
+    return errors.ASSOCIATION_LIMITED(
+        policy.message(limit),
+        headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        next_available_at=format_instant(limit.next_available_at),
     )
 
 
 def not_linked(program: Program) -> ServiceError:
-    return not_found("not_linked", f"Your work account is not linked in {program}.")
+    return errors.NOT_LINKED(f"Your work account is not linked in {program}.")
 
 
 def _is_young(record: AssociationRecord, now: datetime) -> bool:
@@ -277,7 +260,7 @@ def _attempt_link(
         )
 
     if proof.program == "learn" and not proof.has_msa:
-        raise learn_profile_has_no_msa()
+        raise errors.LEARN_PROFILE_HAS_NO_MSA()
 
     settled = _settle_current_link(ctx, found, learner_file, proof, now)
     if isinstance(settled, LinkResult):
@@ -291,7 +274,7 @@ def _attempt_link(
 
     limit = ctx.policy.limit_at(state.start_times, now)
     if limit is not None:
-        raise ctx.policy.refusal(limit, now)
+        raise association_limited(ctx.policy, limit, now)
 
     record = AssociationRecord(
         association_id=uuid.uuid4().hex,
@@ -383,13 +366,13 @@ def _settle_current_link(
     if truth is not None and truth.is_active:
         if truth.learner_id == proof.learner_id:
             return _already_active(ctx, learner_file, truth)
-        raise already_linked()
+        raise errors.ALREADY_LINKED()
     if truth is not None:
         return user.with_record(truth)
     if _is_young(current, now):
         if current.learner_id == proof.learner_id:
             raise _TryAgain
-        raise already_linked()
+        raise errors.ALREADY_LINKED()
     _drop_left_behind_claim(ctx, current)
     raise _TryAgain
 

@@ -1,10 +1,11 @@
 """The admin side of partner users: adding, reactivating and listing them."""
 
+from shared import errors
 from shared.adapters.errors import ConcurrencyConflict, InvalidContinuation
 from shared.domain.model import PartnerUser
 from shared.entrypoints.principal import Caller
 from shared.entrypoints.requests import parse_body, parse_display_name, parse_email, parse_flag
-from shared.errors import ServiceError, busy, forbidden, invalid_request
+from shared.errors import invalid_request
 from shared.services.linking import (
     MAX_ATTEMPTS,
     LinkingContext,
@@ -20,11 +21,7 @@ from shared.wire import PROGRAMS, AddUserRequest, Departure, OrgUser, OrgUserPag
 
 def require_admin(caller: Caller) -> None:
     if not caller.is_admin:
-        raise forbidden()
-
-
-def user_exists() -> ServiceError:
-    return ServiceError(409, "user_exists", "This work account is already an active user.")
+        raise errors.FORBIDDEN()
 
 
 def add_user(ctx: LinkingContext, caller: Caller, body: bytes | None) -> OrgUser:
@@ -46,13 +43,13 @@ def add_user(ctx: LinkingContext, caller: Caller, body: bytes | None) -> OrgUser
                 ctx.users.insert(user)
                 return user.to_org_user()
             if found.value.is_active:
-                raise user_exists()
+                raise errors.USER_EXISTS()
             reactivated = found.value.reactivated(display_name)
             ctx.users.replace(reactivated, found.etag)
             return reactivated.to_org_user()
         except ConcurrencyConflict:
             continue
-    raise busy()
+    raise errors.BUSY()
 
 
 def list_users(
@@ -71,10 +68,6 @@ def list_users(
     return OrgUserPage(users=[u.to_org_user() for u in users], continuation=next_token)
 
 
-def user_not_found() -> ServiceError:
-    return ServiceError(404, "user_not_found", "No user with this email in your organization.")
-
-
 def depart_user(ctx: LinkingContext, caller: Caller, email_in_path: str | None) -> Departure:
     """The person left: they can no longer link or read their profile, their
     associations end (user_departed), and their credited rows get a removal date.
@@ -84,7 +77,7 @@ def depart_user(ctx: LinkingContext, caller: Caller, email_in_path: str | None) 
     for _ in range(MAX_ATTEMPTS):
         found = ctx.users.get(caller.tenant_id, email)
         if found is None:
-            raise user_not_found()
+            raise errors.USER_NOT_FOUND()
         user = found.value
         already = not user.is_active
         if not already:
@@ -99,7 +92,7 @@ def depart_user(ctx: LinkingContext, caller: Caller, email_in_path: str | None) 
         _end_departed_associations(ctx, user)
         assert user.removal_on is not None
         return Departure(email=user.email, removal_on=user.removal_on, already_departed=already)
-    raise busy()
+    raise errors.BUSY()
 
 
 def _end_departed_associations(ctx: LinkingContext, user: PartnerUser) -> None:
@@ -126,4 +119,4 @@ def _end_departed_associations(ctx: LinkingContext, user: PartnerUser) -> None:
                 copy_to_user(ctx, ended)
                 break
         else:
-            raise busy()
+            raise errors.BUSY()

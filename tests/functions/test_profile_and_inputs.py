@@ -4,6 +4,7 @@ import base64
 import json
 from datetime import timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -125,3 +126,33 @@ def test_deeply_nested_json_is_400_in_a_body_and_401_in_a_principal(
         "GET", "org/users", person=admin, params={"continuation": base64.b64encode(deep).decode()}
     )
     assert (response.status, response.error_code) == (400, "invalid_request")
+
+
+def test_a_corrupt_stored_row_is_a_500_internal_error_logged_with_its_table_and_keys(
+    world: World, api: FunctionClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    from shared import bootstrap
+    from shared.adapters.keys import encode_key
+    from shared.adapters.partner_users import TABLE
+
+    person = api.member(world)
+    table = bootstrap.current().tables.table(TABLE)
+    entity = table.get_entity(encode_key(person.tenant_id), encode_key(person.email))
+    entity["Data"] = '{"tenant_id": 42'
+    table.upsert_entity(entity)
+    response = api.profile(person)
+    assert (response.status, response.error_code) == (500, "internal_error")
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert TABLE in logged and person.email in logged
+
+
+def test_settings_that_do_not_parse_answer_503_service_misconfigured(
+    world: World, api: FunctionClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared import bootstrap
+
+    monkeypatch.setenv("CREDIT_DELAY", "ten days")
+    bootstrap.reset()
+    response = api.profile(world.person())
+    assert (response.status, response.error_code) == (503, "service_misconfigured")
+    assert "credit_delay" in response.json()["error"]["message"]

@@ -76,6 +76,8 @@ def test_messages_use_the_settings_numbers() -> None:
 def test_retry_after_is_whole_seconds_rounded_up() -> None:
     limit = POLICY.limit_at([T0], T0 + 29 * DAY + timedelta(seconds=0.25))
     assert limit is not None
-    refusal = POLICY.refusal(limit, T0 + 29 * DAY + timedelta(seconds=0.25))
+    from shared.services.linking import association_limited
+
+    refusal = association_limited(POLICY, limit, T0 + 29 * DAY + timedelta(seconds=0.25))
     assert refusal.headers["Retry-After"] == str(86_400)
     assert refusal.extra["next_available_at"] == "2026-01-31T12:00:00Z"
