@@ -11,9 +11,7 @@ from org_users_function import bp as org_users_bp
 from reports_function import bp as reports_bp
 from unlink_function import bp as unlink_bp
 
-app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-
-for blueprint in (
+BLUEPRINTS = (
     link_bp,
     unlink_bp,
     org_users_bp,
@@ -21,5 +19,16 @@ for blueprint in (
     reports_bp,
     monthly_refresh_bp,
     openapi_bp,
-):
-    app.register_functions(blueprint)
+)
+
+
+def create_app() -> func.FunctionApp:
+    """A fresh app with every blueprint; its HTTP functions default to anonymous
+    (App Service Authentication in front decides who gets in)."""
+    created = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+    for blueprint in BLUEPRINTS:
+        created.register_functions(blueprint)
+    return created
+
+
+app = create_app()

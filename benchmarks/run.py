@@ -77,7 +77,7 @@ def _world(connection: str) -> Any:
 
 def round_trips(bench: Bench, connection: str, host: Any) -> None:
     from shared.adapters.ports import Wake
-    from shared.services import credits, linking, org_users
+    from shared.services import credit_apply, credit_ingest, departure
     from shared.wire import LearningEvent
     from tests.support.api import FunctionClient
     from tests.support.world import unique
@@ -117,16 +117,18 @@ def round_trips(bench: Bench, connection: str, host: Any) -> None:
     api.add_user(world.admin(tenant), rich)
     api.profile(rich)
     for n in range(20):
-        credits.ingest(rt.credits, event(rich_learner, n))
+        credit_ingest.ingest(rt.services, event(rich_learner, n))
     figures["link with 20 earlier credentials"] = count(
         lambda: api.link(rich, "learn", world.assertion(rich_learner))
     )
-    figures["event ingest"] = count(lambda: credits.ingest(rt.credits, event(rich_learner, 99)))
-    active = rt.linking.learners.get("learn", rich_learner)
-    assert active is not None and active.value.active is not None
+    figures["event ingest"] = count(
+        lambda: credit_ingest.ingest(rt.services, event(rich_learner, 99))
+    )
+    active = rt.stores.learners.load("learn", rich_learner, state_only=True).active
+    assert active is not None
     world.clock.advance(timedelta(days=10, seconds=1))
-    wake = Wake("learn", rich_learner, active.value.active.association_id, world.clock.now())
-    figures["credit apply"] = count(lambda: credits.apply(rt.credits, wake))
+    wake = Wake("learn", rich_learner, active.association_id, world.clock.now())
+    figures["credit apply"] = count(lambda: credit_apply.apply(rt.services, wake))
     world.clock.advance(timedelta(days=31))
     figures["move to another organization"] = count(
         lambda: api.link(mover, "learn", world.assertion(rich_learner))
@@ -135,9 +137,8 @@ def round_trips(bench: Bench, connection: str, host: Any) -> None:
     api.add_user(world.admin(tenant), leaving)
     api.link(leaving, "learn", world.assertion(unique("MCID")))
     figures["one departure"] = count(
-        lambda: org_users.depart_user(rt.linking, world.admin(tenant).caller, leaving.email)
+        lambda: departure.depart_user(rt.services, world.admin(tenant).caller, leaving.email)
     )
-    del linking
     for name, value in figures.items():
         target = targets.get(name)
         bench.add(
@@ -179,7 +180,7 @@ def throughput(bench: Bench, connection: str, sizes: Sizes, host: Any) -> None:
             for n in range(sizes.throughput_links)
         ]
         for person in people:
-            rt.linking.users.insert(
+            rt.stores.users.insert(
                 PartnerUser(
                     tenant_id=tenant,
                     email=person.email,
@@ -222,12 +223,13 @@ def throughput(bench: Bench, connection: str, sizes: Sizes, host: Any) -> None:
 
 
 def _seed_due_credits(rt: Any, world: Any, count: int) -> None:
-    from shared.adapters.ports import Versioned, Wake
-    from shared.domain.model import AssociationRecord, CredentialRecord, LearnerState
+    from shared.adapters.ports import Wake
+    from shared.domain.learner import Learner
+    from shared.domain.model import AssociationRecord, CredentialRecord
     from tests.support.world import unique
 
-    for left in rt.credits.wakes.due(datetime(2100, 1, 1, tzinfo=UTC), 100_000):
-        rt.credits.wakes.remove(left)
+    for left in rt.stores.wakes.due(datetime(2100, 1, 1, tzinfo=UTC), 100_000):
+        rt.stores.wakes.remove(left)
     tenant = world.tenant()
     # Due a minute ago: on time for the queue path (an overdue one the scheduler
     # would apply itself).
@@ -239,20 +241,19 @@ def _seed_due_credits(rt: Any, world: Any, count: int) -> None:
             association_id=unique("a"), program="learn", learner_id=learner, tenant_id=tenant,
             user_email=f"p{n}@contoso.com", started_at=past, jti=unique("j"),
         )  # fmt: skip
-        state = LearnerState(program="learn", learner_id=learner, associations=[association])
-        etag = rt.linking.learners.save(state, None)
-        rt.linking.learners.save_credential(
-            "learn",
-            learner,
+        seeded = Learner.new("learn", learner)
+        seeded.state = seeded.state.with_record(association)
+        seeded.touch()
+        seeded.record_credential(
             CredentialRecord(id="AZ-104", kind="certification", title="T", completed_at=past),
-            None,
-            while_unchanged=Versioned(state, etag),
+            timedelta(days=10),
         )
-        rt.credits.wakes.schedule(Wake("learn", learner, association.association_id, due))
+        rt.stores.learners.commit(seeded)
+        rt.stores.wakes.schedule(Wake("learn", learner, association.association_id, due))
 
 
 def cost_growth(bench: Bench, connection: str, sizes: Sizes) -> None:
-    from shared.services.removals import refresh
+    from shared.services.refresh import refresh
     from tests.integration.test_refresh_cost import REFRESH_DAY, seed_due_rows, seed_other_users
     from tests.support.world import unique
 
@@ -262,12 +263,12 @@ def cost_growth(bench: Bench, connection: str, sizes: Sizes) -> None:
     for users in sizes.refresh_users:
         seed_other_users(rt, users - seeded)
         seeded = users
-        for left in rt.removal.removals.due(date(2026, 12, 31), 100_000):
-            rt.removal.removals.remove(left)
+        for left in rt.stores.removals.due(date(2026, 12, 31), 100_000):
+            rt.stores.removals.remove(left)
         seed_due_rows(rt, unique("leaving"), learners=10, per_learner=2)
         counter.reset()
         started = time.perf_counter()
-        summary = refresh(rt.removal, REFRESH_DAY)
+        summary = refresh(rt.services, REFRESH_DAY)
         seconds = time.perf_counter() - started
         requests_by_size[users] = counter.total
         bench.add(f"refresh requests, 20 rows due among {users} users", counter.total, "requests",
@@ -286,11 +287,13 @@ def cost_growth(bench: Bench, connection: str, sizes: Sizes) -> None:
 
     for rows in sizes.report_rows:
         tenant = unique("report")
-        rt.report.put_rows(tenant, [row(f"p{n:05d}@contoso.com", "AZ-104") for n in range(rows)])
+        rt.stores.report.put_rows(
+            tenant, [row(f"p{n:05d}@contoso.com", "AZ-104") for n in range(rows)]
+        )
         started = time.perf_counter()
         token, total = None, 0
         while True:
-            page, token = rt.report.page(tenant, token)
+            page, token = rt.stores.report.page(tenant, token)
             total += len(page)
             if token is None:
                 break
@@ -354,7 +357,7 @@ def burst(connection: str, links: int) -> None:
     tenant = world.tenant()
     for n in range(links):
         person = Person(tenant, f"b{n}@contoso.com")
-        rt.linking.users.insert(
+        rt.stores.users.insert(
             PartnerUser(
                 tenant_id=tenant, email=person.email, display_name="B", created_at=world.clock.now()
             )

@@ -12,21 +12,21 @@ if TYPE_CHECKING:
 bp = func.Blueprint()
 
 
-@bp.route(route="me/links", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.route(route="me/links", methods=["POST"])
 def link_learner(req: func.HttpRequest) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
-    from shared.services import linking
+    from shared.services import link
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
-        result = linking.link(rt.linking, caller, req.get_body())
+        result = link.link(rt.services, caller, req.get_body())
         return json_response(result.association, 201 if result.created else 200)
 
     return handle(req, act)
 
 
-@bp.route(route="me", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.route(route="me", methods=["GET"])
 def my_profile(req: func.HttpRequest) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
-    from shared.services import linking
+    from shared.services import profile
 
-    return handle(req, lambda rt, caller: json_response(linking.profile(rt.linking, caller)))
+    return handle(req, lambda rt, caller: json_response(profile.profile(rt.services, caller)))

@@ -12,8 +12,8 @@ REFRESH_NCRONTAB = "0 0 2 10 * *"
     arg_name="timer", schedule=REFRESH_NCRONTAB, run_on_startup=False, use_monitor=True
 )
 def monthly_refresh(timer: func.TimerRequest) -> None:
-    from shared import bootstrap as runtime
-    from shared.services import removals
+    from shared import bootstrap
+    from shared.services import refresh
 
-    rt = runtime.current()
-    removals.refresh(rt.removal, rt.clock.now().date())
+    rt = bootstrap.current()
+    refresh.refresh(rt.services, rt.clock.now().date())

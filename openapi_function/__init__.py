@@ -5,7 +5,7 @@ import azure.functions as func
 bp = func.Blueprint()
 
 
-@bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.route(route="openapi.json", methods=["GET"])
 def openapi_json(req: func.HttpRequest) -> func.HttpResponse:
     import json
 

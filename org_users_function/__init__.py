@@ -1,4 +1,5 @@
-"""GET and POST /api/org/users: admins list and add their organization's users."""
+"""GET and POST /api/org/users, DELETE /api/org/users/{email}: admins list, add and
+remove their organization's users."""
 
 from typing import TYPE_CHECKING
 
@@ -11,21 +12,21 @@ if TYPE_CHECKING:
 bp = func.Blueprint()
 
 
-@bp.route(route="org/users", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.route(route="org/users", methods=["GET"])
 def list_org_users(req: func.HttpRequest) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
     from shared.services import org_users
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
         page = org_users.list_users(
-            rt.linking, caller, req.params.get("linked"), req.params.get("continuation")
+            rt.services, caller, req.params.get("linked"), req.params.get("continuation")
         )
         return json_response(page)
 
     return handle(req, act)
 
 
-@bp.route(route="org/users", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.route(route="org/users", methods=["POST"])
 def add_org_user(req: func.HttpRequest) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
     from shared.services import org_users
@@ -33,18 +34,18 @@ def add_org_user(req: func.HttpRequest) -> func.HttpResponse:
     return handle(
         req,
         lambda rt, caller: json_response(
-            org_users.add_user(rt.linking, caller, req.get_body()), 201
+            org_users.add_user(rt.services, caller, req.get_body()), 201
         ),
     )
 
 
-@bp.route(route="org/users/{email}", methods=["DELETE"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.route(route="org/users/{email}", methods=["DELETE"])
 def remove_org_user(req: func.HttpRequest) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
-    from shared.services import org_users
+    from shared.services import departure
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
-        departure = org_users.depart_user(rt.linking, caller, req.route_params.get("email"))
-        return json_response(departure, 200 if departure.already_departed else 202)
+        departed = departure.depart_user(rt.services, caller, req.route_params.get("email"))
+        return json_response(departed, 200 if departed.already_departed else 202)
 
     return handle(req, act)

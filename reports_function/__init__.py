@@ -11,13 +11,13 @@ if TYPE_CHECKING:
 bp = func.Blueprint()
 
 
-@bp.route(route="org/skills-report", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.route(route="org/skills-report", methods=["GET"])
 def skills_report(req: func.HttpRequest) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
     from shared.services import reports
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
-        page = reports.skills_report(rt.credits.report, caller, req.params.get("continuation"))
+        page = reports.skills_report(rt.services, caller, req.params.get("continuation"))
         if "text/csv" in (req.headers.get("Accept") or "").lower():
             headers = {"x-continuation": page.continuation} if page.continuation else {}
             return func.HttpResponse(
@@ -31,12 +31,9 @@ def skills_report(req: func.HttpRequest) -> func.HttpResponse:
     return handle(req, act)
 
 
-@bp.route(route="org/designations", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.route(route="org/designations", methods=["GET"])
 def designations(req: func.HttpRequest) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
     from shared.services import reports
 
-    return handle(
-        req,
-        lambda rt, caller: json_response(reports.designations(rt.credits.report, caller)),
-    )
+    return handle(req, lambda rt, caller: json_response(reports.designations(rt.services, caller)))

@@ -11,24 +11,20 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from shared import errors
-from shared.adapters.assertions import AssertionVerifiers
 from shared.adapters.tables import TableStore
 from shared.clock import Clock, SystemClock
-from shared.domain.policy import AssociationPolicy
-from shared.services.linking import LinkingContext
 from shared.settings import Settings
 
 if TYPE_CHECKING:
-    from shared.adapters.credit_wakes import CreditWakeTable
-    from shared.adapters.learners import LearnerTable
     from shared.adapters.queues import QueueStore
-    from shared.adapters.skills_report import SkillsReportTable
-    from shared.services.credits import CreditContext
-    from shared.services.removals import RemovalContext
+    from shared.adapters.unit_of_work import Stores
+    from shared.services.context import Context
 
 
 @dataclass
 class Runtime:
+    """Settings, clients, stores and the services' context, each built on first use."""
+
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
     request_hook: Callable[[Any], None] | None = None
@@ -44,68 +40,48 @@ class Runtime:
         return QueueStore(self.settings, self.request_hook)
 
     @cached_property
-    def credits(self) -> "CreditContext":
-        from shared.services.credits import CreditContext
-
-        return CreditContext(
-            learners=self.learners,
-            report=self.report,
-            wakes=self.wakes,
-            queue=self.queues,
-            clock=self.clock,
-            delay=self.settings.credit_delay,
-        )
-
-    @cached_property
-    def policy(self) -> AssociationPolicy:
-        return AssociationPolicy(
-            max_per_window=self.settings.association_max_per_window,
-            window=self.settings.association_window,
-            cool_off=self.settings.association_cool_off,
-        )
-
-    @cached_property
-    def wakes(self) -> "CreditWakeTable":
+    def stores(self) -> "Stores":
         from shared.adapters.credit_wakes import CreditWakeTable
-
-        return CreditWakeTable(self.tables)
-
-    @cached_property
-    def linking(self) -> LinkingContext:
-        from shared.adapters.partner_users import PartnerUserTable
-
-        return LinkingContext(
-            users=PartnerUserTable(self.tables),
-            learners=self.learners,
-            clock=self.clock,
-            policy=self.policy,
-            verifiers=AssertionVerifiers(self.settings),
-            credits=self.credits,
-            removal=self.removal,
-        )
-
-    @cached_property
-    def removal(self) -> "RemovalContext":
-        from shared.adapters.report_removals import ReportRemovalTable
-        from shared.services.removals import RemovalContext
-
-        return RemovalContext(
-            learners=self.learners,
-            report=self.report,
-            removals=ReportRemovalTable(self.tables),
-        )
-
-    @cached_property
-    def learners(self) -> "LearnerTable":
         from shared.adapters.learners import LearnerTable
+        from shared.adapters.partner_users import PartnerUserTable
+        from shared.adapters.report_removals import ReportRemovalTable
+        from shared.adapters.skills_report import SkillsReportTable
+        from shared.adapters.unit_of_work import Stores
 
-        return LearnerTable(self.tables)
+        return Stores(
+            users=PartnerUserTable(self.tables),
+            learners=LearnerTable(self.tables),
+            wakes=CreditWakeTable(self.tables),
+            report=SkillsReportTable(self.tables),
+            removals=ReportRemovalTable(self.tables),
+            queue=self.queues,
+        )
 
     @cached_property
-    def report(self) -> "SkillsReportTable":
-        from shared.adapters.skills_report import SkillsReportTable
+    def services(self) -> "Context":
+        return build_context(self.stores, self.settings, self.clock)
 
-        return SkillsReportTable(self.tables)
+
+def build_context(stores: "Stores", settings: Settings, clock: Clock) -> "Context":
+    """The services' context over any stores: Azure ones here, in-memory ones in
+    the unit tests."""
+    from shared.adapters.assertions import AssertionVerifiers
+    from shared.domain.policy import AssociationPolicy
+    from shared.services.context import Context
+    from shared.services.handlers import HANDLERS
+
+    return Context(
+        stores=stores,
+        clock=clock,
+        policy=AssociationPolicy(
+            max_per_window=settings.association_max_per_window,
+            window=settings.association_window,
+            cool_off=settings.association_cool_off,
+        ),
+        verifiers=AssertionVerifiers(settings),
+        credit_delay=settings.credit_delay,
+        handlers=HANDLERS,
+    )
 
 
 logger = logging.getLogger("skills_link.bootstrap")

@@ -1,36 +1,25 @@
 """The wire shapes of the contract. Field names here are the contract's, exactly."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
-Program = Literal["learn", "partner_university"]
-PROGRAMS: tuple[Program, ...] = ("learn", "partner_university")
-EndReason = Literal["unlinked", "moved", "user_departed"]
-UserStatus = Literal["active", "departed"]
-CredentialKind = Literal["certification", "assessment", "training"]
+from shared.domain.model import AssociationRecord, CredentialRecord, PartnerUser
+from shared.domain.types import (
+    PROGRAMS,
+    CredentialKind,
+    EndReason,
+    Instant,
+    Program,
+    UserStatus,
+    format_instant,
+    program_named,
+)
 
-
-def program_named(value: object) -> Program:
-    """The program a stored or queued value names; ValueError for anything else."""
-    for program in PROGRAMS:
-        if value == program:
-            return program
-    raise ValueError(f"not a program: {value!r}")
-
+__all__ = ["PROGRAMS", "Instant", "Program", "format_instant", "program_named"]
 
 ADMIN_ROLES = frozenset({"Partner.GlobalAdmin", "Partner.AccountAdmin"})
-
-
-def _as_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("an instant needs a time zone (use Z)")
-    return value.astimezone(UTC)
-
-
-def format_instant(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _bounded_id(value: str) -> str:
@@ -45,13 +34,6 @@ def _bounded_title(value: str) -> str:
     if not stripped or len(stripped) > 1024:
         raise ValueError("must hold 1 to 1024 characters")
     return stripped
-
-
-Instant = Annotated[
-    datetime,
-    AfterValidator(_as_utc),
-    PlainSerializer(format_instant, return_type=str),
-]
 
 
 class WireModel(BaseModel):
@@ -199,3 +181,41 @@ class ErrorResponse(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     error: ErrorDetail
+
+
+def association_of(record: AssociationRecord) -> Association:
+    return Association(
+        program=record.program,
+        learner_id=record.learner_id,
+        tenant_id=record.tenant_id,
+        user_email=record.user_email,
+        started_at=record.started_at,
+        ended_at=record.ended_at,
+        end_reason=record.end_reason,
+    )
+
+
+def credential_of(record: CredentialRecord) -> Credential:
+    return Credential(
+        id=record.id, kind=record.kind, title=record.title, completed_at=record.completed_at
+    )
+
+
+def user_summary_of(user: PartnerUser) -> UserSummary:
+    return UserSummary(
+        tenant_id=user.tenant_id,
+        email=user.email,
+        display_name=user.display_name,
+        status=user.status,
+    )
+
+
+def org_user_of(user: PartnerUser) -> OrgUser:
+    return OrgUser(
+        email=user.email,
+        display_name=user.display_name,
+        status=user.status,
+        created_at=user.created_at,
+        first_seen_at=user.first_seen_at,
+        linked=LinkedPrograms(**{p: user.linked_in(p) for p in PROGRAMS}),
+    )

@@ -7,21 +7,10 @@ from devtools import azurite as azurite_process
 from devtools.routing import Route, http_routes
 from devtools.tokens import KeyPair
 from shared import bootstrap as runtime
-from shared.adapters.assertions import AssertionVerifiers
-from shared.domain.policy import AssociationPolicy
-from shared.services.credits import CreditContext
-from shared.services.linking import LinkingContext
-from shared.services.removals import RemovalContext
+from shared.services.context import Context
 from tests.support.api import FunctionClient
 from tests.support.clock import MutableClock
-from tests.support.fakes import (
-    FakeCreditQueue,
-    FakeLearners,
-    FakePartnerUsers,
-    FakeRemovals,
-    FakeReport,
-    FakeWakes,
-)
+from tests.support.fakes import bootstrap_test_app
 from tests.support.queue_host import QueueHost
 from tests.support.world import World, program_keys, settings_for
 
@@ -48,30 +37,8 @@ def world(keys: dict[str, KeyPair], clock: MutableClock) -> World:
 
 
 @pytest.fixture
-def fake_ctx(keys: dict[str, KeyPair], clock: MutableClock) -> LinkingContext:
-    settings = settings_for(keys)
-    learners = FakeLearners()
-    report = FakeReport()
-    return LinkingContext(
-        users=FakePartnerUsers(),
-        learners=learners,
-        clock=clock,
-        policy=AssociationPolicy(
-            settings.association_max_per_window,
-            settings.association_window,
-            settings.association_cool_off,
-        ),
-        verifiers=AssertionVerifiers(settings),
-        credits=CreditContext(
-            learners=learners,
-            report=report,
-            wakes=FakeWakes(),
-            queue=FakeCreditQueue(),
-            clock=clock,
-            delay=settings.credit_delay,
-        ),
-        removal=RemovalContext(learners=learners, report=report, removals=FakeRemovals()),
-    )
+def fake_ctx(keys: dict[str, KeyPair], clock: MutableClock) -> Context:
+    return bootstrap_test_app(settings_for(keys), clock)
 
 
 @pytest.fixture

@@ -11,13 +11,13 @@ if TYPE_CHECKING:
 bp = func.Blueprint()
 
 
-@bp.route(route="me/links/{program}", methods=["DELETE"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.route(route="me/links/{program}", methods=["DELETE"])
 def unlink_learner(req: func.HttpRequest) -> func.HttpResponse:
     from shared.entrypoints.responses import handle
-    from shared.services import linking
+    from shared.services import unlink
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
-        linking.unlink(rt.linking, caller, req.route_params.get("program"))
+        unlink.unlink(rt.services, caller, req.route_params.get("program"))
         return func.HttpResponse(status_code=204)
 
     return handle(req, act)

@@ -14,7 +14,6 @@ from azure.data.tables import UpdateMode
 
 from shared.adapters.errors import ConcurrencyConflict
 from shared.adapters.keys import encode_key, encode_part
-from shared.adapters.ports import LearnerFile, Versioned
 from shared.adapters.rows import (
     conflicts_as_concurrency,
     delete_idempotently,
@@ -22,8 +21,9 @@ from shared.adapters.rows import (
     parse_row,
 )
 from shared.adapters.tables import TableStore
+from shared.domain.learner import Learner
 from shared.domain.model import CredentialRecord, CreditedRecord, LearnerState
-from shared.wire import Program
+from shared.domain.types import Program
 
 TABLE = "learners"
 STATE_ROW = "state"
@@ -73,22 +73,21 @@ def _transaction_conflicts(*statuses: int) -> Iterator[None]:
         raise
 
 
-def _state_guard(
-    program: Program, learner_id: str, expected: Versioned[LearnerState] | None
-) -> tuple[Any, ...]:
-    """A transaction operation that holds only while the state row is as read: a
-    re-write under its ETag, or the creation of an empty one when there was none."""
-    if expected is None:
-        return ("create", _state_entity(LearnerState(program=program, learner_id=learner_id)))
-    return (
-        "update",
-        _state_entity(expected.value),
-        {
-            "mode": UpdateMode.REPLACE,
-            "etag": expected.etag,
-            "match_condition": MatchConditions.IfNotModified,
-        },
-    )
+def _if_unchanged(etag: str) -> dict[str, Any]:
+    return {
+        "mode": UpdateMode.REPLACE,
+        "etag": etag,
+        "match_condition": MatchConditions.IfNotModified,
+    }
+
+
+def _state_guard(learner: Learner) -> tuple[Any, ...]:
+    """The state row as the learner holds it, written only while it is as loaded:
+    replaced under its ETag, or created when the learner had none."""
+    entity = _state_entity(learner.state)
+    if learner.version is None:
+        return ("create", entity)
+    return ("update", entity, _if_unchanged(learner.version))
 
 
 def chunks(items: Sequence[Any], size: int = TRANSACTION_LIMIT) -> Iterable[Sequence[Any]]:
@@ -96,149 +95,132 @@ def chunks(items: Sequence[Any], size: int = TRANSACTION_LIMIT) -> Iterable[Sequ
         yield items[start : start + size]
 
 
+def _credited_entity(partition: str, record: CreditedRecord) -> dict[str, Any]:
+    return {
+        "PartitionKey": partition,
+        "RowKey": credited_row(record.tenant_id, record.credential.id),
+        "Data": record.model_dump_json(),
+    }
+
+
 class LearnerTable:
     def __init__(self, store: TableStore) -> None:
         self._store = store
 
-    def get(self, program: Program, learner_id: str) -> Versioned[LearnerState] | None:
-        try:
-            entity = self._store.table(TABLE).get_entity(
-                learner_partition(program, learner_id), STATE_ROW
-            )
-        except ResourceNotFoundError:
-            return None
-        state = parse_row(LearnerState, entity, TABLE)
-        return Versioned(state, str(entity.metadata["etag"]))
-
-    def save(self, state: LearnerState, etag: str | None) -> str:
+    def load(
+        self,
+        program: Program,
+        learner_id: str,
+        *,
+        only_credential: str | None = None,
+        state_only: bool = False,
+    ) -> Learner:
+        """The whole partition in one query (paged past 1,000 rows); with
+        only_credential, just the state row and that credential's row; with
+        state_only, one point read of the state row."""
+        learner = Learner.new(program, learner_id)
+        partition = learner_partition(program, learner_id)
         table = self._store.table(TABLE)
-        with conflicts_as_concurrency():
-            if etag is None:
-                return etag_of(table.create_entity(_state_entity(state)))
-            return etag_of(
-                table.update_entity(
-                    _state_entity(state),
-                    mode=UpdateMode.REPLACE,
-                    etag=etag,
-                    match_condition=MatchConditions.IfNotModified,
-                )
-            )
-
-    def read_file(
-        self, program: Program, learner_id: str, *, only_credential: str | None = None
-    ) -> LearnerFile:
-        """The whole partition in one query (paged past 1,000 rows), or with
-        only_credential just the state row and that credential's row."""
-        parameters: dict[str, Any] = {"pk": learner_partition(program, learner_id)}
-        query = "PartitionKey eq @pk"
-        if only_credential is not None:
-            query += " and ( RowKey eq @state or RowKey eq @cred )"
-            parameters.update(state=STATE_ROW, cred=credential_row(only_credential))
-        found = LearnerFile()
-        for entity in self._store.table(TABLE).query_entities(query, parameters=parameters):
+        if state_only:
+            try:
+                entities = [table.get_entity(partition, STATE_ROW)]
+            except ResourceNotFoundError:
+                return learner
+        else:
+            parameters: dict[str, Any] = {"pk": partition}
+            query = "PartitionKey eq @pk"
+            if only_credential is not None:
+                query += " and ( RowKey eq @state or RowKey eq @cred )"
+                parameters.update(state=STATE_ROW, cred=credential_row(only_credential))
+            entities = list(table.query_entities(query, parameters=parameters))
+        for entity in entities:
             row, etag = entity["RowKey"], str(entity.metadata["etag"])
             if row == STATE_ROW:
-                found.state = Versioned(parse_row(LearnerState, entity, TABLE), etag)
+                learner.state = parse_row(LearnerState, entity, TABLE)
+                learner.version = etag
             elif row.startswith(CREDENTIAL_PREFIX):
                 credential = parse_row(CredentialRecord, entity, TABLE)
-                found.credentials[credential.id] = Versioned(credential, etag)
+                learner.credentials[credential.id] = credential
+                learner.credential_versions[credential.id] = etag
             elif row.startswith(CREDITED_PREFIX):
-                found.credited.append(parse_row(CreditedRecord, entity, TABLE))
-        return found
+                learner.credited.append(parse_row(CreditedRecord, entity, TABLE))
+        return learner
 
-    def save_credential(
-        self,
-        program: Program,
-        learner_id: str,
-        credential: CredentialRecord,
-        etag: str | None,
-        *,
-        while_unchanged: Versioned[LearnerState] | None,
-    ) -> str:
-        """Insert (etag None) or replace the credential in one transaction with the
-        state guard, so an ingest and a link that read the learner at the same time
-        cannot both miss each other: one of them conflicts and looks again."""
-        entity = {
-            "PartitionKey": learner_partition(program, learner_id),
-            "RowKey": credential_row(credential.id),
-            "Data": credential.model_dump_json(),
-        }
-        write: tuple[Any, ...] = (
-            ("create", entity)
-            if etag is None
-            else (
-                "update",
-                entity,
-                {
-                    "mode": UpdateMode.REPLACE,
-                    "etag": etag,
-                    "match_condition": MatchConditions.IfNotModified,
-                },
+    def commit(self, learner: Learner) -> None:
+        """Every change of the learner in one transaction with its state row as loaded
+        (more than 100 credited rows: the first transaction carries the guard), so
+        two calls that loaded the same learner can never both commit. Raises
+        ConcurrencyConflict when the learner changed since it was loaded."""
+        if not learner.has_changes:
+            return
+        partition = learner_partition(learner.program, learner.learner_id)
+        table = self._store.table(TABLE)
+        writes: list[tuple[Any, ...]] = []
+        for credential_id in learner.changed_credentials:
+            entity = {
+                "PartitionKey": partition,
+                "RowKey": credential_row(credential_id),
+                "Data": learner.credentials[credential_id].model_dump_json(),
+            }
+            version = learner.credential_versions.get(credential_id)
+            writes.append(
+                ("create", entity)
+                if version is None
+                else ("update", entity, _if_unchanged(version))
             )
-        )
+        writes += [
+            ("upsert", _credited_entity(partition, r), {"mode": UpdateMode.REPLACE})
+            for r in learner.new_credited
+        ]
         with conflicts_as_concurrency(), _transaction_conflicts():
-            results = self._store.table(TABLE).submit_transaction(
-                [write, _state_guard(program, learner_id, while_unchanged)]
-            )
-        return etag_of(results[0])
+            if not writes:
+                guard = _state_guard(learner)
+                result = (
+                    table.create_entity(guard[1])
+                    if learner.version is None
+                    else table.update_entity(guard[1], **guard[2])
+                )
+                learner.committed(etag_of(result), {})
+                return
+            first = TRANSACTION_LIMIT - 1
+            results = table.submit_transaction([_state_guard(learner), *writes[:first]])
+        versions = {
+            credential_id: etag_of(results[1 + n])
+            for n, credential_id in enumerate(learner.changed_credentials)
+        }
+        for batch in chunks(writes[first:]):
+            table.submit_transaction(list(batch))
+        learner.committed(etag_of(results[0]), versions)
 
     def put_credited(
-        self,
-        program: Program,
-        learner_id: str,
-        records: Sequence[CreditedRecord],
-        *,
-        while_unchanged: Versioned[LearnerState] | None = None,
+        self, program: Program, learner_id: str, records: Sequence[CreditedRecord]
     ) -> None:
-        """Idempotent upserts, at most 100 to a transaction. With while_unchanged, the
-        first transaction also re-writes the state row under its ETag, so credit is
-        written only while the association it was checked against still stands."""
-        if not records:
-            return
+        """Idempotent upserts (removal dates on rows), at most 100 to a transaction."""
         partition = learner_partition(program, learner_id)
         table = self._store.table(TABLE)
-        guard: list[Any] = []
-        if while_unchanged is not None:
-            guard = [_state_guard(program, learner_id, while_unchanged)]
-        upserts = [
-            (
-                "upsert",
-                {
-                    "PartitionKey": partition,
-                    "RowKey": credited_row(r.tenant_id, r.credential.id),
-                    "Data": r.model_dump_json(),
-                },
-                {"mode": UpdateMode.REPLACE},
+        for batch in chunks(records):
+            table.submit_transaction(
+                [
+                    ("upsert", _credited_entity(partition, r), {"mode": UpdateMode.REPLACE})
+                    for r in batch
+                ]
             )
-            for r in records
-        ]
-        first = TRANSACTION_LIMIT - len(guard)
-        with conflicts_as_concurrency(), _transaction_conflicts():
-            table.submit_transaction([*guard, *upserts[:first]])
-        for batch in chunks(upserts[first:]):
-            table.submit_transaction(list(batch))
 
     def delete_credited(
-        self,
-        program: Program,
-        learner_id: str,
-        records: Sequence[CreditedRecord],
-        *,
-        while_unchanged: Versioned[LearnerState] | None = None,
+        self, learner: Learner, records: Sequence[CreditedRecord], *, guarded: bool = True
     ) -> None:
-        """Without a guard, idempotent. With while_unchanged, the first transaction
-        also re-writes the state row under its ETag, and a row already gone is a
-        conflict too: the caller re-reads and decides again."""
-        partition = learner_partition(program, learner_id)
+        """With guarded, the first transaction also re-writes the state row as loaded,
+        and a row already gone is a conflict too: the caller loads again and decides
+        again. Unguarded, idempotent."""
+        partition = learner_partition(learner.program, learner.learner_id)
         rows = [credited_row(r.tenant_id, r.credential.id) for r in records]
         table = self._store.table(TABLE)
-        if while_unchanged is None or not rows:
+        if not guarded or not rows:
             delete_idempotently(table, partition, rows)
             return
         first = TRANSACTION_LIMIT - 1
         deletes = [("delete", {"PartitionKey": partition, "RowKey": row}) for row in rows]
         with conflicts_as_concurrency(), _transaction_conflicts(404):
-            table.submit_transaction(
-                [_state_guard(program, learner_id, while_unchanged), *deletes[:first]]
-            )
+            results = table.submit_transaction([_state_guard(learner), *deletes[:first]])
+        learner.committed(etag_of(results[0]), {})
         delete_idempotently(table, partition, rows[first:])

@@ -25,13 +25,12 @@ PAGE_SIZE = 100
 
 
 def _entity(user: PartnerUser) -> dict[str, Any]:
-    linked = user.linked
     return {
         "PartitionKey": encode_key(user.tenant_id),
         "RowKey": encode_key(normalize_email(user.email)),
         "Status": user.status,
         "EverLinked": user.ever_linked,
-        "LinkedAny": linked.learn or linked.partner_university,
+        "LinkedAny": user.linked_anywhere,
         "Data": user.model_dump_json(),
     }
 

@@ -2,11 +2,12 @@
 of the rules use in-memory fakes of the same shape."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Generic, Protocol, TypeVar
 
-from shared.domain.model import CredentialRecord, CreditedRecord, LearnerState, PartnerUser
+from shared.domain.learner import Learner
+from shared.domain.model import CreditedRecord, PartnerUser
 from shared.wire import Program, ReportRow
 
 T = TypeVar("T")
@@ -16,15 +17,6 @@ T = TypeVar("T")
 class Versioned(Generic[T]):
     value: T
     etag: str
-
-
-@dataclass
-class LearnerFile:
-    """Everything stored about one learner, read in one query."""
-
-    state: Versioned[LearnerState] | None = None
-    credentials: dict[str, Versioned[CredentialRecord]] = field(default_factory=dict)
-    credited: list[CreditedRecord] = field(default_factory=list)
 
 
 class PartnerUserStore(Protocol):
@@ -44,52 +36,33 @@ class PartnerUserStore(Protocol):
 
 
 class LearnerStore(Protocol):
-    def get(self, program: Program, learner_id: str) -> Versioned[LearnerState] | None: ...
-
-    def save(self, state: LearnerState, etag: str | None) -> str:
-        """Insert when etag is None, else replace if unchanged since read; raises
-        ConcurrencyConflict otherwise."""
-        ...
-
-    def read_file(
-        self, program: Program, learner_id: str, *, only_credential: str | None = None
-    ) -> LearnerFile: ...
-
-    def save_credential(
+    def load(
         self,
         program: Program,
         learner_id: str,
-        credential: CredentialRecord,
-        etag: str | None,
         *,
-        while_unchanged: Versioned[LearnerState] | None,
-    ) -> str:
-        """Insert (etag None) or replace a credential together with a re-write of the
-        state row as read (or the creation of an empty one when it was absent);
-        raises ConcurrencyConflict when either changed."""
+        only_credential: str | None = None,
+        state_only: bool = False,
+    ) -> Learner:
+        """Never None: a learner nobody has seen loads empty, with no version."""
+        ...
+
+    def commit(self, learner: Learner) -> None:
+        """Writes the learner's changes under its version; raises ConcurrencyConflict
+        when it changed since it was loaded."""
         ...
 
     def put_credited(
-        self,
-        program: Program,
-        learner_id: str,
-        records: Sequence[CreditedRecord],
-        *,
-        while_unchanged: Versioned[LearnerState] | None = None,
+        self, program: Program, learner_id: str, records: Sequence[CreditedRecord]
     ) -> None:
-        """Raises ConcurrencyConflict when while_unchanged's row changed."""
+        """Idempotent upserts of credited rows (their removal dates)."""
         ...
 
     def delete_credited(
-        self,
-        program: Program,
-        learner_id: str,
-        records: Sequence[CreditedRecord],
-        *,
-        while_unchanged: Versioned[LearnerState] | None = None,
+        self, learner: Learner, records: Sequence[CreditedRecord], *, guarded: bool = True
     ) -> None:
-        """Without while_unchanged, idempotent: rows already gone are fine. With it,
-        raises ConcurrencyConflict when the state row or any of the rows changed."""
+        """Guarded: raises ConcurrencyConflict when the learner or any of the rows
+        changed since it was loaded. Unguarded: idempotent."""
         ...
 
 

@@ -16,10 +16,28 @@ from shared.adapters.rows import (
     parse_row,
 )
 from shared.adapters.tables import TableStore
+from shared.domain.model import CreditedRecord
+from shared.domain.types import Program
 from shared.wire import ReportRow
 
 TABLE = "skillsreport"
 PAGE_SIZE = 500
+
+
+def report_row_of(program: Program, learner_id: str, credited: CreditedRecord) -> ReportRow:
+    """The Skills Report row that projects a learner's credited row."""
+    return ReportRow(
+        email=credited.user_email,
+        display_name=credited.display_name,
+        program=program,
+        learner_id=learner_id,
+        credential_id=credited.credential.id,
+        kind=credited.credential.kind,
+        title=credited.credential.title,
+        completed_at=credited.credential.completed_at,
+        credited_at=credited.credited_at,
+        removal_on=credited.removal_on,
+    )
 
 
 def report_row_key(row: ReportRow) -> str:

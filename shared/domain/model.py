@@ -4,19 +4,7 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.wire import (
-    PROGRAMS,
-    Association,
-    Credential,
-    CredentialKind,
-    EndReason,
-    Instant,
-    LinkedPrograms,
-    OrgUser,
-    Program,
-    UserStatus,
-    UserSummary,
-)
+from shared.domain.types import PROGRAMS, CredentialKind, EndReason, Instant, Program, UserStatus
 
 CLAIM_LEASE = timedelta(seconds=60)
 """How long a partner user's claim on a learner may wait for the learner's side to
@@ -46,17 +34,6 @@ class AssociationRecord(BaseModel):
 
     def belongs_to(self, tenant_id: str, email: str) -> bool:
         return self.tenant_id == tenant_id and self.user_email == email
-
-    def to_wire(self) -> Association:
-        return Association(
-            program=self.program,
-            learner_id=self.learner_id,
-            tenant_id=self.tenant_id,
-            user_email=self.user_email,
-            started_at=self.started_at,
-            ended_at=self.ended_at,
-            end_reason=self.end_reason,
-        )
 
 
 def _replace(
@@ -132,9 +109,12 @@ class PartnerUser(BaseModel):
         in_program = [a for a in self.associations if a.program == program]
         return max(in_program, key=lambda a: a.started_at) if in_program else None
 
+    def linked_in(self, program: Program) -> bool:
+        return self.active(program) is not None
+
     @property
-    def linked(self) -> LinkedPrograms:
-        return LinkedPrograms(**{p: self.active(p) is not None for p in PROGRAMS})
+    def linked_anywhere(self) -> bool:
+        return any(self.linked_in(p) for p in PROGRAMS)
 
     @property
     def ever_linked(self) -> bool:
@@ -170,6 +150,11 @@ class PartnerUser(BaseModel):
                 ]
         return self.model_copy(update=update) if update else self
 
+    def departed(self, now: datetime) -> "PartnerUser":
+        return self.model_copy(
+            update={"status": "departed", "departed_at": now, "removal_on": removal_date(now)}
+        )
+
     def reactivated(self, display_name: str) -> "PartnerUser":
         return self.model_copy(
             update={
@@ -180,24 +165,6 @@ class PartnerUser(BaseModel):
                 "object_id": None,
                 "previous_object_id": self.object_id or self.previous_object_id,
             }
-        )
-
-    def summary(self) -> UserSummary:
-        return UserSummary(
-            tenant_id=self.tenant_id,
-            email=self.email,
-            display_name=self.display_name,
-            status=self.status,
-        )
-
-    def to_org_user(self) -> OrgUser:
-        return OrgUser(
-            email=self.email,
-            display_name=self.display_name,
-            status=self.status,
-            created_at=self.created_at,
-            first_seen_at=self.first_seen_at,
-            linked=self.linked,
         )
 
 
@@ -214,11 +181,6 @@ class CredentialRecord(BaseModel):
     def merged(self, reported: "CredentialRecord") -> "CredentialRecord":
         earliest = min(self, reported, key=lambda c: c.completed_at)
         return self if earliest.completed_at == self.completed_at else reported
-
-    def to_wire(self) -> Credential:
-        return Credential(
-            id=self.id, kind=self.kind, title=self.title, completed_at=self.completed_at
-        )
 
 
 class CreditedRecord(BaseModel):
@@ -241,3 +203,9 @@ def credit_due_at(
 ) -> datetime:
     """Rule 7: due a delay after the later of the completion and the association's start."""
     return max(credential.completed_at, association.started_at) + delay
+
+
+def removal_date(ended_at: datetime) -> date:
+    """Rule 8: the data refresh after an end, the 10th of the following month (UTC)."""
+    year, month = ended_at.year, ended_at.month
+    return date(year + 1, 1, 10) if month == 12 else date(year, month + 1, 10)

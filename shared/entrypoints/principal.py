@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from shared import errors
 from shared.adapters.keys import normalize_email
 from shared.errors import unauthenticated
 from shared.wire import ADMIN_ROLES
@@ -33,6 +34,11 @@ class Caller:
     @property
     def is_admin(self) -> bool:
         return not self.roles.isdisjoint(ADMIN_ROLES)
+
+    def require_admin(self) -> None:
+        """The /org/* calls: a Global admin or Account admin of the caller's tenant."""
+        if not self.is_admin:
+            raise errors.FORBIDDEN()
 
 
 def _decode_base64(raw: str) -> bytes:

@@ -6,18 +6,18 @@ import io
 from collections.abc import Iterator
 
 from shared.adapters.errors import InvalidContinuation
-from shared.adapters.ports import ReportStore
 from shared.entrypoints.principal import Caller
 from shared.errors import invalid_request
+from shared.services.context import Context
 from shared.services.designations import DesignationsView, designation_points, load_catalog
-from shared.services.org_users import require_admin
 from shared.wire import ReportPage, ReportRow
 
 CSV_COLUMNS = list(ReportRow.model_fields)
 
 
-def skills_report(store: ReportStore, caller: Caller, continuation: str | None) -> ReportPage:
-    require_admin(caller)
+def skills_report(ctx: Context, caller: Caller, continuation: str | None) -> ReportPage:
+    caller.require_admin()
+    store = ctx.stores.report
     try:
         rows, next_token = store.page(caller.tenant_id, continuation or None)
     except InvalidContinuation as error:
@@ -36,15 +36,15 @@ def as_csv(rows: list[ReportRow]) -> str:
     return buffer.getvalue()
 
 
-def _all_rows(store: ReportStore, tenant_id: str) -> Iterator[ReportRow]:
+def _all_rows(ctx: Context, tenant_id: str) -> Iterator[ReportRow]:
     token: str | None = None
     while True:
-        rows, token = store.page(tenant_id, token)
+        rows, token = ctx.stores.report.page(tenant_id, token)
         yield from rows
         if token is None:
             return
 
 
-def designations(store: ReportStore, caller: Caller) -> DesignationsView:
-    require_admin(caller)
-    return designation_points(load_catalog(), _all_rows(store, caller.tenant_id))
+def designations(ctx: Context, caller: Caller) -> DesignationsView:
+    caller.require_admin()
+    return designation_points(load_catalog(), _all_rows(ctx, caller.tenant_id))

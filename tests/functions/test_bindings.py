@@ -23,12 +23,9 @@ EXPECTED_HTTP = {
 
 @pytest.fixture(scope="module")
 def function_json() -> dict[str, dict[str, Any]]:
-    import azure.functions as func
+    from function_app import create_app
 
-    from function_app import app
-
-    fresh = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-    fresh._function_builders = list(app._function_builders)  # get_functions() is once per app
+    fresh = create_app()  # get_functions() may be called once per app
     return {
         str(f.get_function_name()): json.loads(f.get_function_json()) for f in fresh.get_functions()
     }

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from shared import bootstrap as runtime
 from shared.adapters.credit_wakes import TABLE as WAKES_TABLE
-from shared.services import credits
+from shared.services import credit_ingest
+from shared.services.scheduler import OVERDUE_AFTER
 from tests.functions.test_credit_rules import DUE, EVENTS, event, report, tick
 from tests.support.api import FunctionClient
 from tests.support.queue_host import QueueHost
@@ -114,10 +115,10 @@ def _race_link_with_ingest(
     learner = unique("MCID")
     assertion = world.assertion(learner)
     message = event(learner, "RACED", world.clock.now())
-    learners = runtime.current().learners
+    learners: Any = runtime.current().stores.learners
     both_read = threading.Barrier(2, timeout=10)
     waited: set[int] = set()
-    original = learners.read_file
+    original = learners.load
 
     def read_then_wait(*args: Any, **kwargs: Any) -> Any:
         found = original(*args, **kwargs)
@@ -127,15 +128,15 @@ def _race_link_with_ingest(
                 both_read.wait()
         return found
 
-    learners.read_file = read_then_wait  # type: ignore[method-assign]
+    learners.load = read_then_wait
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
             linked = pool.submit(api.link, person, "learn", assertion)
-            ingest = credits.parse_event(json.dumps(message))
-            pool.submit(credits.ingest, runtime.current().credits, ingest).result()
+            ingest = credit_ingest.parse_event(json.dumps(message))
+            pool.submit(credit_ingest.ingest, runtime.current().services, ingest).result()
             assert linked.result().status == 201
     finally:
-        learners.read_file = original  # type: ignore[method-assign]
+        learners.load = original
     return person, learner
 
 
@@ -170,7 +171,7 @@ def test_overdue_credit_is_applied_by_the_scheduler_when_its_messages_are_lost(
     world.clock.set(completed + 10 * DAY)
     host.run_timer("send_due_credit_wakes")
     host.clear(DUE)  # every message the scheduler sent is lost
-    world.clock.advance(credits.OVERDUE_AFTER + timedelta(minutes=1))
+    world.clock.advance(OVERDUE_AFTER + timedelta(minutes=1))
     host.run_timer("send_due_credit_wakes")
     assert credited_ids(person.tenant_id) == ["AZ-104"]
 
@@ -183,9 +184,9 @@ def test_the_profile_never_shows_a_due_at_long_past(
     host.send(EVENTS, event(learner, "AZ-104", completed))
     host.drain(EVENTS, "ingest_learning_event")
     _delete_all_wakes()
-    world.clock.set(completed + 10 * DAY + credits.OVERDUE_AFTER - timedelta(seconds=1))
+    world.clock.set(completed + 10 * DAY + OVERDUE_AFTER - timedelta(seconds=1))
     assert len(api.profile(person).json()["pending_credits"]) == 1
-    world.clock.set(completed + 10 * DAY + credits.OVERDUE_AFTER + timedelta(seconds=1))
+    world.clock.set(completed + 10 * DAY + OVERDUE_AFTER + timedelta(seconds=1))
     profile = api.profile(person).json()
     assert profile["pending_credits"] == []
     assert [c["credential"]["id"] for c in profile["credited"]] == ["AZ-104"]

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from shared import bootstrap as runtime
-from shared.services.removals import removal_date
+from shared.domain.model import removal_date
 from tests.functions.test_credit_rules import DUE, EVENTS, event, report, tick
 from tests.support.api import FunctionClient
 from tests.support.queue_host import QueueHost
@@ -85,10 +85,10 @@ def test_rule_8_the_seed_example_deleted_in_january_gone_after_the_february_10_r
     assert len(report(person.tenant_id)) == 2
     refresh_at(world, host, datetime(2026, 2, 10, 2, tzinfo=UTC))
     assert report(person.tenant_id) == []
-    found = runtime.current().linking.learners.read_file("learn", learner)
+    found = runtime.current().stores.learners.load("learn", learner)
     assert found.credited == []
-    assert found.state is not None
-    assert found.state.value.associations[-1].end_reason == "user_departed"
+    assert found.exists
+    assert found.state.associations[-1].end_reason == "user_departed"
 
 
 def test_departure_in_december_rolls_over_to_january(
@@ -205,7 +205,7 @@ def test_rule_9_an_interrupted_refresh_run_again_removes_everything_due_and_noth
     world.clock.set(datetime(2026, 3, 1, tzinfo=UTC))
     for person in leaving:
         delete(api, world, person)
-    store = runtime.current().removal.report
+    store = runtime.current().stores.report
     real_delete = store.delete_rows
     calls = {"n": 0}
 
@@ -249,7 +249,7 @@ def test_a_retried_link_finishes_clearing_removal_dates_that_a_failure_cut_short
     world.clock.set(datetime(2026, 3, 3, tzinfo=UTC))
     api.unlink(person, "learn")
     world.clock.set(datetime(2026, 4, 5, tzinfo=UTC))
-    _failing_once(monkeypatch, runtime.current().removal.report, "put_rows")
+    _failing_once(monkeypatch, runtime.current().stores.report, "put_rows")
     assertion = world.assertion(learner)
     first = api.link(person, "learn", assertion)
     assert (first.status, first.error_code) == (503, "storage_unavailable")
@@ -266,7 +266,7 @@ def test_a_retried_move_finishes_marking_the_old_organization_that_a_failure_cut
     world.clock.set(datetime(2026, 3, 3, tzinfo=UTC))
     other = world.person(world.tenant())
     api.add_user(world.admin(other.tenant_id), other)
-    _failing_once(monkeypatch, runtime.current().removal.learners, "put_credited")
+    _failing_once(monkeypatch, runtime.current().stores.learners, "put_credited")
     assertion = world.assertion(learner)
     assert api.link(other, "learn", assertion).status == 503
     assert api.link(other, "learn", assertion).status == 200
@@ -280,7 +280,7 @@ def test_a_retried_unlink_finishes_the_removal_dates_that_a_failure_cut_short(
 ) -> None:
     person, _ = credited_person(world, api, host)
     world.clock.set(datetime(2026, 3, 3, tzinfo=UTC))
-    _failing_once(monkeypatch, runtime.current().removal.learners, "put_credited")
+    _failing_once(monkeypatch, runtime.current().stores.learners, "put_credited")
     assert api.unlink(person, "learn").status == 503
     api.unlink(person, "learn")
     assert {r.removal_on for r in report(person.tenant_id)} == {date(2026, 4, 10)}
@@ -293,18 +293,18 @@ def test_rule_8_a_learner_who_returns_while_the_refresh_runs_keeps_the_rows(
     person, learner = credited_person(world, api, host)
     world.clock.set(datetime(2026, 3, 3, tzinfo=UTC))
     api.unlink(person, "learn")
-    learners = runtime.current().removal.learners
-    real_read = learners.read_file
+    learners = runtime.current().stores.learners
+    real_read = learners.load
     returned = {"done": False}
 
-    def read_then_the_learner_returns(program, learner_id, **kwargs):
+    def load_then_the_learner_returns(program, learner_id, **kwargs):
         found = real_read(program, learner_id, **kwargs)
         if learner_id == learner and not returned["done"]:
             returned["done"] = True
             assert api.link(person, "learn", world.assertion(learner)).status == 201
         return found
 
-    monkeypatch.setattr(learners, "read_file", read_then_the_learner_returns)
+    monkeypatch.setattr(learners, "load", load_then_the_learner_returns)
     refresh_at(world, host, datetime(2026, 4, 10, 2, tzinfo=UTC))
     assert returned["done"]
     rows = report(person.tenant_id)

@@ -25,12 +25,12 @@ def org(world: World, api: FunctionClient) -> tuple[Person, Person]:
 
 
 def learner_state(program: Program, learner_id: str):
-    found = runtime.current().linking.learners.get(program, learner_id)
-    return found.value if found else None
+    found = runtime.current().stores.learners.load(program, learner_id, state_only=True)
+    return found.state if found.exists else None
 
 
 def user_state(person: Person):
-    found = runtime.current().linking.users.get(person.tenant_id, person.email)
+    found = runtime.current().stores.users.get(person.tenant_id, person.email)
     return found.value if found else None
 
 

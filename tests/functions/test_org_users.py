@@ -146,7 +146,7 @@ def test_a_reused_work_email_does_not_inherit_the_predecessors_history(
     }
     assert api.link(after, "learn", world.assertion(unique("MCID"))).status == 201
     assert len(api.profile(after).json()["history"]) == 1
-    stored = runtime.current().linking.users.get(tenant, email)
+    stored = runtime.current().stores.users.get(tenant, email)
     assert stored is not None
     kept = stored.value.earlier_holders_associations
     assert [(a.learner_id, a.end_reason) for a in kept] == [(learner, "user_departed")]

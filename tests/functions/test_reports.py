@@ -32,7 +32,7 @@ def test_skills_report_pages_with_a_continuation_and_only_the_admins_tenant(
     world: World, api: FunctionClient
 ) -> None:
     tenant, other = world.tenant(), world.tenant()
-    store = runtime.current().credits.report
+    store = runtime.current().stores.report
     store.put_rows(tenant, [row(f"p{n:04d}@contoso.com", "AZ-104") for n in range(520)])
     store.put_rows(other, [row("stranger@fabrikam.com", "AZ-104")])
     admin = world.admin(tenant)
@@ -53,7 +53,7 @@ def test_skills_report_as_csv_with_the_continuation_in_a_header(
     world: World, api: FunctionClient
 ) -> None:
     tenant = world.tenant()
-    runtime.current().credits.report.put_rows(
+    runtime.current().stores.report.put_rows(
         tenant, [row(f"p{n:04d}@contoso.com", "AZ-104") for n in range(501)]
     )
     response = api.call(
@@ -88,7 +88,7 @@ def test_designation_points_count_each_person_once_per_metric_up_to_the_cap(
     rows = [row(f"p{n}@contoso.com", "AZ-104") for n in range(10)]
     rows += [row("p0@contoso.com", "AZ-500"), row("p1@contoso.com", "AZ-305")]
     rows += [row("p0@contoso.com", "AI-900", learner=unique("pu"))]
-    runtime.current().credits.report.put_rows(tenant, rows)
+    runtime.current().stores.report.put_rows(tenant, rows)
     view = api.call("GET", "org/designations", person=world.admin(tenant)).json()
     infra = next(d for d in view["designations"] if d["id"] == "sample-infrastructure-azure")
     assert infra["metrics"] == [

@@ -29,11 +29,11 @@ def test_rule_10_ten_people_race_for_one_learner_exactly_one_association_starts(
     statuses = sorted(r.status for r in responses)
     assert statuses == [201] + [429] * 9, [r.body for r in responses]
     winner = next(p for p, r in zip(people, responses, strict=True) if r.status == 201)
-    ctx = runtime.current().linking
-    state = ctx.learners.get("learn", learner)
-    assert state is not None
-    assert len(state.value.associations) == 1
-    assert state.value.associations[0].user_email == winner.email
+    ctx = runtime.current().stores
+    state = ctx.learners.load("learn", learner, state_only=True)
+    assert state.exists
+    assert len(state.state.associations) == 1
+    assert state.state.associations[0].user_email == winner.email
     for person in people:
         found = ctx.users.get(person.tenant_id, person.email)
         assert found is not None
@@ -58,14 +58,14 @@ def test_rule_10_one_person_links_two_learners_at_once_one_wins(
             )
         statuses = sorted(r.status for r in responses)
         assert statuses == [201, 409], [r.body for r in responses]
-        ctx = runtime.current().linking
+        ctx = runtime.current().stores
         found = ctx.users.get(person.tenant_id, person.email)
         assert found is not None
         active = [a for a in found.value.associations if a.is_active]
         assert len(active) == 1
         for learner in learners:
-            state = ctx.learners.get("learn", learner)
-            linked_here = state is not None and state.value.active is not None
+            state = ctx.learners.load("learn", learner, state_only=True)
+            linked_here = state.active is not None
             assert linked_here == (learner == active[0].learner_id)
         assert api.unlink(person, "learn").status == 204
         learners = [unique("MCID"), unique("MCID")]
@@ -81,6 +81,5 @@ def test_rule_10_the_same_assertion_sent_five_times_at_once_starts_once(
         responses = list(pool.map(lambda _: api.link(person, "learn", assertion), range(5)))
     assert sorted(r.status for r in responses) == [200, 200, 200, 200, 201]
     assert len({r.body for r in responses}) == 1
-    state = runtime.current().linking.learners.get("learn", learner)
-    assert state is not None
-    assert len(state.value.associations) == 1
+    state = runtime.current().stores.learners.load("learn", learner, state_only=True)
+    assert len(state.state.associations) == 1

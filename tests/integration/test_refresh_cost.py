@@ -7,6 +7,8 @@ from devtools.request_counter import RequestCounter
 from shared import bootstrap as runtime
 from shared.adapters.keys import encode_key
 from shared.adapters.ports import Removal
+from shared.adapters.skills_report import report_row_of
+from shared.domain.learner import Learner
 from shared.domain.model import (
     AssociationRecord,
     CredentialRecord,
@@ -14,8 +16,7 @@ from shared.domain.model import (
     LearnerState,
     PartnerUser,
 )
-from shared.services.credits import report_row
-from shared.services.removals import refresh
+from shared.services.refresh import refresh
 from tests.support.world import unique
 
 ENDED = datetime(2026, 1, 15, tzinfo=UTC)
@@ -47,7 +48,7 @@ def seed_other_users(rt: runtime.Runtime, count: int) -> None:
             ]
         )
     for n in range(0, count, 10):
-        rt.removal.removals.schedule(Removal(date(2027, 1, 10), tenant, "learn", f"future-{n}"))
+        rt.stores.removals.schedule(Removal(date(2027, 1, 10), tenant, "learn", f"future-{n}"))
 
 
 def seed_due_rows(rt: runtime.Runtime, tenant: str, learners: int, per_learner: int) -> None:
@@ -64,9 +65,10 @@ def seed_due_rows(rt: runtime.Runtime, tenant: str, learners: int, per_learner: 
             end_reason="user_departed",
             jti=unique("j"),
         )
-        rt.linking.learners.save(
-            LearnerState(program="learn", learner_id=learner, associations=[association]), None
-        )
+        seeded = Learner.new("learn", learner)
+        seeded.state = LearnerState(program="learn", learner_id=learner, associations=[association])
+        seeded.touch()
+        rt.stores.learners.commit(seeded)
         credited = [
             CreditedRecord(
                 association_id=association.association_id,
@@ -81,23 +83,23 @@ def seed_due_rows(rt: runtime.Runtime, tenant: str, learners: int, per_learner: 
             )
             for k in range(per_learner)
         ]
-        rt.linking.learners.put_credited("learn", learner, credited)
-        rt.report.put_rows(tenant, [report_row("learn", learner, c) for c in credited])
-        rt.removal.removals.schedule(Removal(REFRESH_DAY, tenant, "learn", learner))
+        rt.stores.learners.put_credited("learn", learner, credited)
+        rt.stores.report.put_rows(tenant, [report_row_of("learn", learner, c) for c in credited])
+        rt.stores.removals.schedule(Removal(REFRESH_DAY, tenant, "learn", learner))
 
 
 def refresh_requests(azure_runtime: runtime.Runtime, other_users: int) -> tuple[int, int]:
     counter = RequestCounter()
     rt = runtime.Runtime(azure_runtime.settings, azure_runtime.clock, counter)
-    for leftover in rt.removal.removals.due(date(2100, 1, 1), 100_000):
-        rt.removal.removals.remove(leftover)
+    for leftover in rt.stores.removals.due(date(2100, 1, 1), 100_000):
+        rt.stores.removals.remove(leftover)
     seed_other_users(rt, other_users)
     tenant = unique("leaving-tenant")
     seed_due_rows(rt, tenant, learners=10, per_learner=2)
     counter.reset()
-    summary = refresh(rt.removal, REFRESH_DAY)
+    summary = refresh(rt.services, REFRESH_DAY)
     assert summary.rows_removed == 20
-    assert rt.report.page(tenant, None)[0] == []
+    assert rt.stores.report.page(tenant, None)[0] == []
     return counter.total, summary.rows_removed
 
 

@@ -49,7 +49,7 @@ def test_round_trips_of_ingest_and_apply(
     world: World, api: FunctionClient, counter: RequestCounter
 ) -> None:
     from shared.adapters.ports import Wake
-    from shared.services import credits
+    from shared.services import credit_apply, credit_ingest
     from shared.wire import LearningEvent
 
     person = api.member(world)
@@ -72,14 +72,14 @@ def test_round_trips_of_ingest_and_apply(
         )
         for n in range(20)
     ]
-    assert counted(counter, lambda: credits.ingest(rt.credits, events[0])) == 2
+    assert counted(counter, lambda: credit_ingest.ingest(rt.services, events[0])) == 2
     for item in events[1:-1]:
-        credits.ingest(rt.credits, item)
+        credit_ingest.ingest(rt.services, item)
     assert counted(counter, lambda: api.link(person, "learn", world.assertion(learner))) == 5
-    association = rt.linking.learners.get("learn", learner)
-    assert association is not None and association.value.active is not None
-    wake = Wake("learn", learner, association.value.active.association_id, completed)
-    assert counted(counter, lambda: credits.ingest(rt.credits, events[-1])) == 3
+    active = rt.stores.learners.load("learn", learner, state_only=True).active
+    assert active is not None
+    wake = Wake("learn", learner, active.association_id, completed)
+    assert counted(counter, lambda: credit_ingest.ingest(rt.services, events[-1])) == 3
     world.clock.advance(timedelta(days=10))
-    assert counted(counter, lambda: credits.apply(rt.credits, wake)) == 4
-    assert len(rt.credits.report.page(tenant, None)[0]) == 20
+    assert counted(counter, lambda: credit_apply.apply(rt.services, wake)) == 4
+    assert len(rt.stores.report.page(tenant, None)[0]) == 20

@@ -1,6 +1,6 @@
 """Each storage module against real Azurite: layout, ETags, keys, paging."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -9,7 +9,7 @@ from shared.adapters.errors import ConcurrencyConflict, InvalidContinuation
 from shared.adapters.learners import LearnerTable
 from shared.adapters.partner_users import PAGE_SIZE, PartnerUserTable
 from shared.adapters.tables import TableStore
-from shared.domain.model import AssociationRecord, LearnerState, PartnerUser
+from shared.domain.model import AssociationRecord, PartnerUser
 from tests.support.world import settings_for, unique
 
 NOW = datetime(2026, 3, 1, 8, tzinfo=UTC)
@@ -110,19 +110,48 @@ def test_partner_users_refuse_a_forged_continuation(store: TableStore) -> None:
 def test_learners_insert_replace_conflict(store: TableStore, learner_id: str) -> None:
     table = LearnerTable(store)
     learner = f"{learner_id}-{unique('x')}"
-    state = LearnerState(program="partner_university", learner_id=learner)
-    assert table.get("partner_university", learner) is None
-    etag = table.save(state, None)
+    first, rival = (table.load("partner_university", learner) for _ in range(2))
+    assert not first.exists
+    first.touch()
+    table.commit(first)
+    rival.touch()
     with pytest.raises(ConcurrencyConflict):
-        table.save(state, None)
-    grown = state.with_record(record(learner, "t", "e@x.com"))
-    newer = table.save(grown, etag)
+        table.commit(rival)
+    stale = table.load("partner_university", learner, state_only=True)
+    first.start(record(learner, "t", "e@x.com"))
+    table.commit(first)
+    stale.touch()
     with pytest.raises(ConcurrencyConflict):
-        table.save(state, etag)
-    found = table.get("partner_university", learner)
-    assert found is not None
-    assert (found.value, found.etag) == (grown, newer)
-    assert table.get("learn", learner) is None
+        table.commit(stale)
+    found = table.load("partner_university", learner, state_only=True)
+    assert (found.state, found.version) == (first.state, first.version)
+    assert not table.load("learn", learner).exists
+
+
+def test_learners_commit_credentials_and_credited_rows_under_the_state_row(
+    store: TableStore,
+) -> None:
+    from shared.domain.model import CredentialRecord
+
+    table = LearnerTable(store)
+    learner_id = unique("MCID")
+    ingest, link = (table.load("learn", learner_id) for _ in range(2))
+    credential = CredentialRecord(id="AZ-104", kind="certification", title="T", completed_at=NOW)
+    ingest.record_credential(credential, timedelta(days=10))
+    table.commit(ingest)
+    association = record(learner_id, "t", "e@x.com")
+    link.start(association)
+    with pytest.raises(ConcurrencyConflict):
+        table.commit(link)
+    link = table.load("learn", learner_id)
+    assert list(link.credentials) == ["AZ-104"]
+    link.start(association)
+    table.commit(link)
+    link.credit(association.association_id, NOW + timedelta(days=11), timedelta(days=10))
+    table.commit(link)
+    found = table.load("learn", learner_id)
+    assert [c.credential.id for c in found.credited] == ["AZ-104"]
+    assert found.version == link.version
 
 
 def test_tables_are_created_on_first_use_on_a_fresh_account(azurite: AzuritePorts, keys) -> None:
@@ -132,7 +161,7 @@ def test_tables_are_created_on_first_use_on_a_fresh_account(azurite: AzuritePort
     store = TableStore(settings_for(keys, azurite.connection_string))
     for name in ("learners", "partnerusers"):
         service.delete_table(name)
-    assert LearnerTable(store).get("learn", "nobody") is None
+    assert not LearnerTable(store).load("learn", "nobody").exists
     assert PartnerUserTable(store).get("t", "nobody@x.com") is None
     names = {t.name for t in service.list_tables()}
     assert {"learners", "partnerusers"} <= names
@@ -181,7 +210,7 @@ def test_learner_credited_rows_of_different_tenant_and_credential_pairs_never_co
         )  # fmt: skip
 
     learners.put_credited("learn", learner, [credited("t|x", "c"), credited("t", "x|c")])
-    found = learners.read_file("learn", learner)
+    found = learners.load("learn", learner)
     assert sorted((c.tenant_id, c.credential.id) for c in found.credited) == [
         ("t", "x|c"),
         ("t|x", "c"),

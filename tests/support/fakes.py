@@ -7,8 +7,14 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from shared.adapters.errors import ConcurrencyConflict, InvalidContinuation
-from shared.adapters.ports import LearnerFile, Removal, Versioned, Wake
+from shared.adapters.ports import Removal, Versioned, Wake
+from shared.adapters.unit_of_work import Stores
+from shared.bootstrap import build_context
+from shared.clock import Clock
+from shared.domain.learner import Learner
 from shared.domain.model import CredentialRecord, CreditedRecord, LearnerState, PartnerUser
+from shared.services.context import Context
+from shared.settings import Settings
 from shared.wire import Program, ReportRow
 
 _etags = itertools.count(1)
@@ -52,109 +58,101 @@ class FakePartnerUsers:
         if linked is False:
             users = [u for u in users if u.is_active and not u.ever_linked]
         elif linked is True:
-            users = [u for u in users if u.linked.learn or u.linked.partner_university]
+            users = [u for u in users if u.linked_anywhere]
         return users, None
 
 
 class FakeLearners:
+    """The learners table in memory: the same versions and the same refusals as
+    shared/adapters/learners.py."""
+
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str], Versioned[LearnerState]] = {}
         self.credentials: dict[tuple[str, str, str], Versioned[CredentialRecord]] = {}
         self.credited: dict[tuple[str, str, str, str], CreditedRecord] = {}
+        self.commits = 0
         self._lock = threading.Lock()
 
-    def read_file(
-        self, program: Program, learner_id: str, *, only_credential: str | None = None
-    ) -> LearnerFile:
-        return LearnerFile(
-            state=self.rows.get((program, learner_id)),
-            credentials={
-                c: v
-                for (p, lid, c), v in self.credentials.items()
-                if (p, lid) == (program, learner_id) and only_credential in (None, c)
-            },
-            credited=[
+    def load(
+        self,
+        program: Program,
+        learner_id: str,
+        *,
+        only_credential: str | None = None,
+        state_only: bool = False,
+    ) -> Learner:
+        learner = Learner.new(program, learner_id)
+        state = self.rows.get((program, learner_id))
+        if state is not None:
+            learner.state, learner.version = state.value, state.etag
+        if state_only:
+            return learner
+        for (p, lid, cid), found in self.credentials.items():
+            if (p, lid) == (program, learner_id) and only_credential in (None, cid):
+                learner.credentials[cid] = found.value
+                learner.credential_versions[cid] = found.etag
+        if only_credential is None:
+            learner.credited = [
                 r
                 for (p, lid, _, _), r in self.credited.items()
                 if (p, lid) == (program, learner_id)
-            ],
-        )
+            ]
+        return learner
 
-    def save_credential(
-        self,
-        program: Program,
-        learner_id: str,
-        credential: CredentialRecord,
-        etag: str | None,
-        *,
-        while_unchanged: Versioned[LearnerState] | None,
-    ) -> str:
-        with self._lock:
-            key = (program, learner_id, credential.id)
-            current = self.credentials.get(key)
-            if (current is None) != (etag is None) or (current and current.etag != etag):
-                raise ConcurrencyConflict("conflict")
-            self._guard(program, learner_id, while_unchanged)
-            new_etag = str(next(_etags))
-            self.credentials[key] = Versioned(credential, new_etag)
-            return new_etag
-
-    def _guard(
-        self, program: Program, learner_id: str, expected: Versioned[LearnerState] | None
-    ) -> None:
-        """The state row as read, re-written (or created empty) so its ETag moves."""
-        state = self.rows.get((program, learner_id))
-        if (state is None) != (expected is None) or (
-            state is not None and expected is not None and state.etag != expected.etag
+    def _guard(self, learner: Learner) -> str:
+        """The state row as the learner loaded it, written again (or created)."""
+        key = (learner.program, learner.learner_id)
+        current = self.rows.get(key)
+        if (current is None) != (learner.version is None) or (
+            current is not None and current.etag != learner.version
         ):
             raise ConcurrencyConflict("state changed")
-        value = state.value if state else LearnerState(program=program, learner_id=learner_id)
-        self.rows[(program, learner_id)] = Versioned(value, str(next(_etags)))
+        etag = str(next(_etags))
+        self.rows[key] = Versioned(learner.state, etag)
+        return etag
+
+    def commit(self, learner: Learner) -> None:
+        if not learner.has_changes:
+            return
+        with self._lock:
+            key = (learner.program, learner.learner_id)
+            for cid in learner.changed_credentials:
+                current = self.credentials.get((*key, cid))
+                expected = learner.credential_versions.get(cid)
+                if (current is None) != (expected is None) or (
+                    current is not None and current.etag != expected
+                ):
+                    raise ConcurrencyConflict("credential changed")
+            version = self._guard(learner)
+            versions = {}
+            for cid in learner.changed_credentials:
+                versions[cid] = str(next(_etags))
+                self.credentials[(*key, cid)] = Versioned(learner.credentials[cid], versions[cid])
+            for record in learner.new_credited:
+                self.credited[(*key, record.tenant_id, record.credential.id)] = record
+            self.commits += 1
+            learner.committed(version, versions)
 
     def put_credited(
-        self,
-        program: Program,
-        learner_id: str,
-        records: Sequence[CreditedRecord],
-        *,
-        while_unchanged: Versioned[LearnerState] | None = None,
+        self, program: Program, learner_id: str, records: Sequence[CreditedRecord]
     ) -> None:
         with self._lock:
-            if while_unchanged is not None and records:
-                self._guard(program, learner_id, while_unchanged)
             for record in records:
-                key = (program, learner_id, record.tenant_id, record.credential.id)
-                self.credited[key] = record
+                self.credited[(program, learner_id, record.tenant_id, record.credential.id)] = (
+                    record
+                )
 
     def delete_credited(
-        self,
-        program: Program,
-        learner_id: str,
-        records: Sequence[CreditedRecord],
-        *,
-        while_unchanged: Versioned[LearnerState] | None = None,
+        self, learner: Learner, records: Sequence[CreditedRecord], *, guarded: bool = True
     ) -> None:
         with self._lock:
-            if while_unchanged is not None and records:
-                self._guard(program, learner_id, while_unchanged)
+            key = (learner.program, learner.learner_id)
+            if guarded and records:
+                if any((*key, r.tenant_id, r.credential.id) not in self.credited for r in records):
+                    raise ConcurrencyConflict("a row is gone")
+                learner.committed(self._guard(learner), {})
             for record in records:
-                key = (program, learner_id, record.tenant_id, record.credential.id)
-                self.credited.pop(key, None)
-
-    def get(self, program: Program, learner_id: str) -> Versioned[LearnerState] | None:
-        return self.rows.get((program, learner_id))
-
-    def save(self, state: LearnerState, etag: str | None) -> str:
-        with self._lock:
-            key = (state.program, state.learner_id)
-            current = self.rows.get(key)
-            if (etag is None and current is not None) or (
-                etag is not None and (current is None or current.etag != etag)
-            ):
-                raise ConcurrencyConflict("conflict")
-            new_etag = str(next(_etags))
-            self.rows[key] = Versioned(state, new_etag)
-            return new_etag
+                self.credited.pop((*key, record.tenant_id, record.credential.id), None)
 
 
 class FakeWakes:
@@ -212,3 +210,19 @@ class FakeCreditQueue:
 
     def send_wake(self, wake: Wake) -> None:
         self.sent.append(wake)
+
+
+def fake_stores() -> Stores:
+    return Stores(
+        users=FakePartnerUsers(),
+        learners=FakeLearners(),
+        wakes=FakeWakes(),
+        report=FakeReport(),
+        removals=FakeRemovals(),
+        queue=FakeCreditQueue(),
+    )
+
+
+def bootstrap_test_app(settings: Settings, clock: Clock) -> Context:
+    """The services exactly as bootstrap wires them, over in-memory stores."""
+    return build_context(fake_stores(), settings, clock)

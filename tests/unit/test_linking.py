@@ -8,16 +8,18 @@ from datetime import timedelta
 import pytest
 
 from shared.adapters.errors import ConcurrencyConflict
-from shared.domain.model import AssociationRecord, LearnerState, PartnerUser
+from shared.domain.learner import Learner
+from shared.domain.model import AssociationRecord, PartnerUser
 from shared.errors import ServiceError
-from shared.services import linking
-from shared.services.linking import LinkingContext
+from shared.services import link, unlink
+from shared.services import profile as profiles
+from shared.services.context import Context
 from tests.support.fakes import FakeLearners, FakePartnerUsers
 from tests.support.world import Person, World, unique
 
 
-def add(ctx: LinkingContext, person: Person) -> None:
-    ctx.users.insert(
+def add(ctx: Context, person: Person) -> None:
+    ctx.stores.users.insert(
         PartnerUser(
             tenant_id=person.tenant_id,
             email=person.email,
@@ -31,10 +33,10 @@ def body(world: World, learner: str) -> bytes:
     return json.dumps({"program": "learn", "assertion": world.assertion(learner)}).encode()
 
 
-def leave_claim_behind(ctx: LinkingContext, person: Person, learner: str) -> AssociationRecord:
+def leave_claim_behind(ctx: Context, person: Person, learner: str) -> AssociationRecord:
     """What a request that died after claiming the user's row leaves: a claim the
     learner's row never saw."""
-    found = ctx.users.get(person.tenant_id, person.email)
+    found = ctx.stores.users.get(person.tenant_id, person.email)
     assert found is not None
     claim = AssociationRecord(
         association_id="lost",
@@ -45,26 +47,26 @@ def leave_claim_behind(ctx: LinkingContext, person: Person, learner: str) -> Ass
         started_at=ctx.clock.now(),
         jti="lost-jti",
     )
-    ctx.users.replace(found.value.with_record(claim), found.etag)
+    ctx.stores.users.replace(found.value.with_record(claim), found.etag)
     return claim
 
 
-def losing_the_copy_to(ctx: LinkingContext, person: Person, action: Callable[[], object]) -> None:
+def losing_the_copy_to(ctx: Context, person: Person, action: Callable[[], object]) -> None:
     """Run `action`, then put the person's row back as it was: what a crash between
     the learner's commit and the copy to the user's row leaves behind."""
-    users = ctx.users
+    users = ctx.stores.users
     assert isinstance(users, FakePartnerUsers)
     stale = users.rows[(person.tenant_id, person.email)]
     action()
     users.rows[(person.tenant_id, person.email)] = stale
 
 
-def test_link_then_profile(fake_ctx: LinkingContext, world: World) -> None:
+def test_link_then_profile(fake_ctx: Context, world: World) -> None:
     person = world.person()
     add(fake_ctx, person)
-    result = linking.link(fake_ctx, person.caller, body(world, "MCID-1"))
+    result = link.link(fake_ctx, person.caller, body(world, "MCID-1"))
     assert result.created
-    profile = linking.profile(fake_ctx, person.caller)
+    profile = profiles.profile(fake_ctx, person.caller)
     assert profile.programs["learn"].active == result.association
     assert profile.programs["learn"].associations_in_window == 1
     assert profile.programs["learn"].next_association_available_at == world.clock.now() + timedelta(
@@ -74,109 +76,108 @@ def test_link_then_profile(fake_ctx: LinkingContext, world: World) -> None:
     assert profile.programs["partner_university"].next_association_available_at is None
 
 
-def test_first_seen_at_is_the_first_call_and_written_once(
-    fake_ctx: LinkingContext, world: World
-) -> None:
+def test_first_seen_at_is_the_first_call_and_written_once(fake_ctx: Context, world: World) -> None:
     person = world.person()
     add(fake_ctx, person)
     first = world.clock.now()
     with pytest.raises(ServiceError):
-        linking.link(fake_ctx, person.caller, b"{}")
+        link.link(fake_ctx, person.caller, b"{}")
     world.clock.advance(timedelta(hours=1))
-    linking.profile(fake_ctx, person.caller)
-    found = fake_ctx.users.get(person.tenant_id, person.email)
+    profiles.profile(fake_ctx, person.caller)
+    found = fake_ctx.stores.users.get(person.tenant_id, person.email)
     assert found is not None
     assert found.value.first_seen_at == first
 
 
 def test_a_young_left_behind_claim_blocks_another_learner_as_in_flight(
-    fake_ctx: LinkingContext, world: World
+    fake_ctx: Context, world: World
 ) -> None:
     person = world.person()
     add(fake_ctx, person)
     leave_claim_behind(fake_ctx, person, "MCID-lost")
     world.clock.advance(timedelta(seconds=30))
     with pytest.raises(ServiceError) as refused:
-        linking.link(fake_ctx, person.caller, body(world, "MCID-other"))
+        link.link(fake_ctx, person.caller, body(world, "MCID-other"))
     assert refused.value.code == "already_linked"
 
 
 def test_an_old_left_behind_claim_is_fenced_and_dropped_so_the_person_can_link(
-    fake_ctx: LinkingContext, world: World
+    fake_ctx: Context, world: World
 ) -> None:
     person = world.person()
     add(fake_ctx, person)
     leave_claim_behind(fake_ctx, person, "MCID-lost")
     world.clock.advance(timedelta(minutes=5))
-    result = linking.link(fake_ctx, person.caller, body(world, "MCID-other"))
+    result = link.link(fake_ctx, person.caller, body(world, "MCID-other"))
     assert result.created
-    found = fake_ctx.users.get(person.tenant_id, person.email)
+    found = fake_ctx.stores.users.get(person.tenant_id, person.email)
     assert found is not None
     assert [a.learner_id for a in found.value.associations] == ["MCID-other"]
-    fenced = fake_ctx.learners.get("learn", "MCID-lost")
-    assert fenced is not None
-    assert fenced.value.associations == []
+    fenced = fake_ctx.stores.learners.load("learn", "MCID-lost", state_only=True)
+    assert fenced.exists
+    assert fenced.state.associations == []
 
 
 def test_the_profile_drops_an_old_left_behind_claim_and_shows_no_link(
-    fake_ctx: LinkingContext, world: World
+    fake_ctx: Context, world: World
 ) -> None:
     person = world.person()
     add(fake_ctx, person)
     leave_claim_behind(fake_ctx, person, "MCID-lost")
-    assert linking.profile(fake_ctx, person.caller).programs["learn"].active is not None
+    assert profiles.profile(fake_ctx, person.caller).programs["learn"].active is not None
     world.clock.advance(timedelta(minutes=5))
-    profile = linking.profile(fake_ctx, person.caller)
+    profile = profiles.profile(fake_ctx, person.caller)
     assert profile.programs["learn"].active is None
     assert profile.history == []
 
 
 def test_a_lost_request_cannot_commit_after_its_claim_was_fenced(
-    fake_ctx: LinkingContext, world: World
+    fake_ctx: Context, world: World
 ) -> None:
     person = world.person()
     add(fake_ctx, person)
-    learner_before = fake_ctx.learners.get("learn", "MCID-lost")
-    assert learner_before is None
-    leave_claim_behind(fake_ctx, person, "MCID-lost")
+    lost_request = fake_ctx.stores.learners.load("learn", "MCID-lost")
+    assert not lost_request.exists
+    claim = leave_claim_behind(fake_ctx, person, "MCID-lost")
     world.clock.advance(timedelta(minutes=5))
-    linking.profile(fake_ctx, person.caller)
+    profiles.profile(fake_ctx, person.caller)
+    lost_request.start(claim)
     with pytest.raises(ConcurrencyConflict):
-        fake_ctx.learners.save(LearnerState(program="learn", learner_id="MCID-lost"), None)
+        fake_ctx.stores.learners.commit(lost_request)
 
 
 def test_a_move_whose_copy_to_the_old_user_was_lost_is_repaired_on_their_profile_read(
-    fake_ctx: LinkingContext, world: World
+    fake_ctx: Context, world: World
 ) -> None:
     person_a, person_b = world.person(), world.person()
     add(fake_ctx, person_a)
     add(fake_ctx, person_b)
-    linking.link(fake_ctx, person_a.caller, body(world, "MCID-9"))
+    link.link(fake_ctx, person_a.caller, body(world, "MCID-9"))
     world.clock.advance(timedelta(days=31))
     losing_the_copy_to(
-        fake_ctx, person_a, lambda: linking.link(fake_ctx, person_b.caller, body(world, "MCID-9"))
+        fake_ctx, person_a, lambda: link.link(fake_ctx, person_b.caller, body(world, "MCID-9"))
     )
-    stale = fake_ctx.users.get(person_a.tenant_id, person_a.email)
-    assert stale is not None and stale.value.linked.learn
-    profile = linking.profile(fake_ctx, person_a.caller)
+    stale = fake_ctx.stores.users.get(person_a.tenant_id, person_a.email)
+    assert stale is not None and stale.value.linked_in("learn")
+    profile = profiles.profile(fake_ctx, person_a.caller)
     assert profile.programs["learn"].active is None
     assert profile.history[0].end_reason == "moved"
-    repaired = fake_ctx.users.get(person_a.tenant_id, person_a.email)
+    repaired = fake_ctx.stores.users.get(person_a.tenant_id, person_a.email)
     assert repaired is not None
-    assert not repaired.value.linked.learn
+    assert not repaired.value.linked_in("learn")
 
 
 def test_an_unlink_whose_copy_to_the_user_was_lost_still_lets_the_person_link_again(
-    fake_ctx: LinkingContext, world: World
+    fake_ctx: Context, world: World
 ) -> None:
     person = world.person()
     add(fake_ctx, person)
-    linking.link(fake_ctx, person.caller, body(world, "MCID-1"))
-    losing_the_copy_to(fake_ctx, person, lambda: linking.unlink(fake_ctx, person.caller, "learn"))
+    link.link(fake_ctx, person.caller, body(world, "MCID-1"))
+    losing_the_copy_to(fake_ctx, person, lambda: unlink.unlink(fake_ctx, person.caller, "learn"))
     world.clock.advance(timedelta(days=31))
-    result = linking.link(fake_ctx, person.caller, body(world, "MCID-2"))
+    result = link.link(fake_ctx, person.caller, body(world, "MCID-2"))
     assert result.created
-    found = fake_ctx.users.get(person.tenant_id, person.email)
+    found = fake_ctx.stores.users.get(person.tenant_id, person.email)
     assert found is not None
     assert [(a.learner_id, a.end_reason) for a in found.value.associations] == [
         ("MCID-1", "unlinked"),
@@ -185,34 +186,34 @@ def test_an_unlink_whose_copy_to_the_user_was_lost_still_lets_the_person_link_ag
 
 
 def test_unlink_of_an_association_that_already_moved_away_is_404_and_repairs(
-    fake_ctx: LinkingContext, world: World
+    fake_ctx: Context, world: World
 ) -> None:
     person_a, person_b = world.person(), world.person()
     add(fake_ctx, person_a)
     add(fake_ctx, person_b)
-    linking.link(fake_ctx, person_a.caller, body(world, "MCID-5"))
+    link.link(fake_ctx, person_a.caller, body(world, "MCID-5"))
     world.clock.advance(timedelta(days=31))
     losing_the_copy_to(
-        fake_ctx, person_a, lambda: linking.link(fake_ctx, person_b.caller, body(world, "MCID-5"))
+        fake_ctx, person_a, lambda: link.link(fake_ctx, person_b.caller, body(world, "MCID-5"))
     )
     with pytest.raises(ServiceError) as refused:
-        linking.unlink(fake_ctx, person_a.caller, "learn")
+        unlink.unlink(fake_ctx, person_a.caller, "learn")
     assert (refused.value.status, refused.value.code) == (404, "not_linked")
-    found = fake_ctx.users.get(person_a.tenant_id, person_a.email)
+    found = fake_ctx.stores.users.get(person_a.tenant_id, person_a.email)
     assert found is not None
     assert found.value.associations[0].end_reason == "moved"
 
 
-def test_departed_user_cannot_link_or_read(fake_ctx: LinkingContext, world: World) -> None:
+def test_departed_user_cannot_link_or_read(fake_ctx: Context, world: World) -> None:
     person = world.person()
     add(fake_ctx, person)
-    found = fake_ctx.users.get(person.tenant_id, person.email)
+    found = fake_ctx.stores.users.get(person.tenant_id, person.email)
     assert found is not None
-    fake_ctx.users.replace(found.value.model_copy(update={"status": "departed"}), found.etag)
+    fake_ctx.stores.users.replace(found.value.model_copy(update={"status": "departed"}), found.etag)
     for call in (
-        lambda: linking.profile(fake_ctx, person.caller),
-        lambda: linking.link(fake_ctx, person.caller, body(world, unique("M"))),
-        lambda: linking.unlink(fake_ctx, person.caller, "learn"),
+        lambda: profiles.profile(fake_ctx, person.caller),
+        lambda: link.link(fake_ctx, person.caller, body(world, unique("M"))),
+        lambda: unlink.unlink(fake_ctx, person.caller, "learn"),
     ):
         with pytest.raises(ServiceError) as refused:
             call()
@@ -220,26 +221,26 @@ def test_departed_user_cannot_link_or_read(fake_ctx: LinkingContext, world: Worl
 
 
 def test_the_profile_keeps_a_claim_whose_learner_committed_just_before_the_fence(
-    fake_ctx: LinkingContext, world: World
+    fake_ctx: Context, world: World
 ) -> None:
     person = world.person()
     add(fake_ctx, person)
     claim = leave_claim_behind(fake_ctx, person, "MCID-late")
     world.clock.advance(timedelta(minutes=5))
-    learners = fake_ctx.learners
+    learners = fake_ctx.stores.learners
     assert isinstance(learners, FakeLearners)
-    real_read_file = learners.read_file
+    real_load = learners.load
 
-    def read_then_the_lost_request_commits(program, learner_id, **kwargs):
-        found = real_read_file(program, learner_id, **kwargs)
-        if learner_id == "MCID-late" and learners.get("learn", "MCID-late") is None:
-            learners.save(
-                LearnerState(program="learn", learner_id="MCID-late", associations=[claim]), None
-            )
+    def load_then_the_lost_request_commits(program, learner_id, **kwargs):
+        found = real_load(program, learner_id, **kwargs)
+        if learner_id == "MCID-late" and not real_load("learn", "MCID-late").exists:
+            lost_request = Learner.new("learn", "MCID-late")
+            lost_request.start(claim)
+            learners.commit(lost_request)
         return found
 
-    learners.read_file = read_then_the_lost_request_commits  # type: ignore[method-assign]
-    linking.profile(fake_ctx, person.caller)
-    found = fake_ctx.users.get(person.tenant_id, person.email)
+    learners.load = load_then_the_lost_request_commits  # type: ignore[method-assign]
+    profiles.profile(fake_ctx, person.caller)
+    found = fake_ctx.stores.users.get(person.tenant_id, person.email)
     assert found is not None
     assert found.value.find_association(claim.association_id) is not None

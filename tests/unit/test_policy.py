@@ -76,7 +76,7 @@ def test_messages_use_the_settings_numbers() -> None:
 def test_retry_after_is_whole_seconds_rounded_up() -> None:
     limit = POLICY.limit_at([T0], T0 + 29 * DAY + timedelta(seconds=0.25))
     assert limit is not None
-    from shared.services.linking import association_limited
+    from shared.services.link import association_limited
 
     refusal = association_limited(POLICY, limit, T0 + 29 * DAY + timedelta(seconds=0.25))
     assert refusal.headers["Retry-After"] == str(86_400)

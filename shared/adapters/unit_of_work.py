@@ -1,0 +1,180 @@
+"""The unit of work: loads what a use case needs, commits a learner under its
+version, and runs the side effects that belong before and after that commit from
+the handler tables (shared/services/handlers.py). `run` retries a whole use case
+on a conflict with one backoff policy, then answers the contract's 503 busy. No
+other module retries."""
+
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from shared import errors
+from shared.adapters.errors import ConcurrencyConflict
+from shared.adapters.ports import (
+    CreditQueue,
+    LearnerStore,
+    PartnerUserStore,
+    RemovalStore,
+    ReportStore,
+    Versioned,
+    WakeStore,
+)
+from shared.clock import Clock
+from shared.domain.events import Event
+from shared.domain.learner import Learner
+from shared.domain.model import PartnerUser
+
+MAX_ATTEMPTS = 12
+T = TypeVar("T")
+
+
+class TryAgain(Exception):
+    """What this attempt read is changing under it (a link still committing, a
+    fence that lost its race): start the use case over from fresh reads."""
+
+
+def attempts(limit: int = MAX_ATTEMPTS) -> Iterator[int]:
+    """Attempt numbers, with a jittered exponential wait before every retry."""
+    for number in range(limit):
+        if number:
+            time.sleep(random.uniform(0, 0.005 * 2 ** min(number, 6)))
+        yield number
+
+
+Handler = Callable[[Any, Learner, "UnitOfWork"], None]
+
+
+@dataclass(frozen=True)
+class HandlerTables:
+    before_commit: Mapping[type, Sequence[Handler]]
+    after_commit: Mapping[type, Sequence[Handler]]
+    on_conflict: Mapping[type, Sequence[Handler]]
+
+
+@dataclass(frozen=True)
+class Stores:
+    users: PartnerUserStore
+    learners: LearnerStore
+    wakes: WakeStore
+    report: ReportStore
+    removals: RemovalStore
+    queue: CreditQueue
+
+
+UserKey = tuple[str, str]
+
+
+class UnitOfWork:
+    def __init__(
+        self, stores: Stores, clock: Clock, credit_delay: timedelta, handlers: HandlerTables
+    ) -> None:
+        self.stores = stores
+        self.clock = clock
+        self.credit_delay = credit_delay
+        self._handlers = handlers
+        self._users: dict[UserKey, Versioned[PartnerUser] | None] = {}
+        self._staged: dict[UserKey, PartnerUser] = {}
+
+    def user(self, tenant_id: str, email: str) -> Versioned[PartnerUser] | None:
+        key = (tenant_id, email)
+        if key not in self._users:
+            self._users[key] = self.stores.users.get(tenant_id, email)
+        return self._users[key]
+
+    def stage_user(self, user: PartnerUser) -> None:
+        """What the next write of this user's row starts from (repairs and first
+        sign-in folded into a claim, so they cost no request of their own)."""
+        self._staged[(user.tenant_id, user.email)] = user
+
+    def staged_user(self, user: PartnerUser) -> PartnerUser:
+        return self._staged.get((user.tenant_id, user.email), user)
+
+    def write_user(
+        self, tenant_id: str, email: str, change: Callable[[PartnerUser], PartnerUser]
+    ) -> Versioned[PartnerUser]:
+        """One write under the ETag this unit of work read; raises ConcurrencyConflict
+        when the row changed meanwhile (the use case starts over)."""
+        key = (tenant_id, email)
+        found = self.user(tenant_id, email)
+        if found is None:
+            raise ConcurrencyConflict(f"partner user {email} is gone")
+        changed = change(self._staged.pop(key, found.value))
+        written = Versioned(changed, self.stores.users.replace(changed, found.etag))
+        self._users[key] = written
+        return written
+
+    def write_user_if_unchanged(self, user: PartnerUser) -> bool:
+        """One try under the ETag this unit of work read; False when the row changed
+        meanwhile (the next reader repairs it)."""
+        try:
+            self.write_user(user.tenant_id, user.email, lambda _: user)
+        except ConcurrencyConflict:
+            return False
+        return True
+
+    def change_user(
+        self, tenant_id: str, email: str, change: Callable[[PartnerUser], PartnerUser]
+    ) -> Versioned[PartnerUser] | None:
+        """Read-modify-write of a user's row under its ETag, reading again after a
+        conflict; nothing is written when nothing changes. Best effort: after
+        MAX_ATTEMPTS conflicts the row is left for a reader to repair."""
+        key = (tenant_id, email)
+        current = self.user(tenant_id, email)
+        for _ in attempts():
+            if current is None:
+                return None
+            changed = change(self._staged.pop(key, current.value))
+            if changed == current.value:
+                return current
+            try:
+                current = Versioned(changed, self.stores.users.replace(changed, current.etag))
+                self._users[key] = current
+                return current
+            except ConcurrencyConflict:
+                self._users.pop(key, None)
+                current = self.user(tenant_id, email)
+        return current
+
+    def commit(self, learner: Learner) -> None:
+        """Before-commit handlers, the learner's write under its version, then the
+        after-commit handlers; on a conflict, the compensations, and it raises."""
+        events = learner.take_events()
+        self._run(self._handlers.before_commit, events, learner)
+        try:
+            self.stores.learners.commit(learner)
+        except ConcurrencyConflict:
+            self._run(self._handlers.on_conflict, events, learner)
+            raise
+        self._run(self._handlers.after_commit, events, learner)
+
+    def finish(self, learner: Learner, events: Sequence[Event]) -> None:
+        """Run what follows a commit that happened earlier (a retried call whose
+        first try a failure cut short after its commit)."""
+        self._run(self._handlers.after_commit, events, learner)
+
+    def _run(
+        self, table: Mapping[type, Sequence[Handler]], events: Sequence[Event], learner: Learner
+    ) -> None:
+        for event in events:
+            for handler in table.get(type(event), ()):
+                handler(event, learner, self)
+
+
+def run(
+    new_unit_of_work: Callable[[], UnitOfWork],
+    use_case: Callable[[UnitOfWork, int], T],
+    first: UnitOfWork | None = None,
+) -> T:
+    """The use case with a fresh unit of work per attempt (the first attempt may go
+    on with one that already read what it needs), retried on a conflict; after
+    MAX_ATTEMPTS, the contract's 503 busy."""
+    for number in attempts():
+        uow = first if number == 0 and first is not None else new_unit_of_work()
+        try:
+            return use_case(uow, number)
+        except (ConcurrencyConflict, TryAgain):
+            continue
+    raise errors.BUSY()

@@ -1,0 +1,38 @@
+"""What every use case is given: the stores behind a unit of work, the clock, the
+policy and the program verifiers. Built by shared/bootstrap.py; tests build their
+own with in-memory stores."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol, TypeVar
+
+from shared.adapters.assertions import AssertionVerifier
+from shared.adapters.unit_of_work import HandlerTables, Stores, UnitOfWork, run
+from shared.clock import Clock
+from shared.domain.policy import AssociationPolicy
+from shared.domain.types import Program
+
+T = TypeVar("T")
+
+
+class Verifiers(Protocol):
+    def for_program(self, program: Program) -> AssertionVerifier: ...
+
+
+@dataclass(frozen=True)
+class Context:
+    stores: Stores
+    clock: Clock
+    policy: AssociationPolicy
+    verifiers: Verifiers
+    credit_delay: timedelta
+    handlers: HandlerTables
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.stores, self.clock, self.credit_delay, self.handlers)
+
+    def run(self, use_case: Callable[[UnitOfWork, int], T], first: UnitOfWork | None = None) -> T:
+        """The use case in a fresh unit of work (or `first` for the first attempt),
+        retried on a conflict (attempt number given), then 503 busy."""
+        return run(self.unit_of_work, use_case, first)

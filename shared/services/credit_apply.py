@@ -1,0 +1,62 @@
+"""Rule 7, the apply step (queue `credits-due`): when a wake-up comes, credit what is
+due for its association if that same association is still active. Safe to run any
+number of times; an early, late or repeated wake-up is harmless."""
+
+import json
+import logging
+from datetime import datetime
+
+from shared.adapters.ports import Wake
+from shared.adapters.unit_of_work import UnitOfWork
+from shared.domain.types import program_named
+from shared.services.context import Context
+from shared.services.poison import PoisonMessage
+
+logger = logging.getLogger("skills_link.credits")
+
+
+def parse_wake(text: str) -> Wake:
+    try:
+        data = json.loads(text)
+        return Wake(
+            program=program_named(data["program"]),
+            learner_id=str(data["learner_id"]),
+            association_id=str(data["association_id"]),
+            due_at=datetime.fromisoformat(data["due_at"]),
+        )
+    except (ValueError, KeyError, TypeError, RecursionError) as error:
+        raise PoisonMessage(None, f"not a credit wake-up: {error}") from error
+
+
+def apply_wake(uow: UnitOfWork, wake: Wake) -> int:
+    """One attempt: how many credentials were credited. The next wake-up is filed
+    before this one's own row is removed (only its own: the key holds the due
+    instant), and a wake-up not yet due stays for its time."""
+    now = uow.clock.now()
+    learner = uow.stores.learners.load(wake.program, wake.learner_id)
+    association = learner.association(wake.association_id)
+    if association is None or not association.is_active:
+        uow.stores.wakes.remove(wake)
+        return 0
+    learner.credit(wake.association_id, now, uow.credit_delay)
+    credited = len(learner.new_credited)
+    uow.commit(learner)
+    later = [due_at for _, due_at in learner.pending(association, uow.credit_delay) if due_at > now]
+    if later:
+        uow.stores.wakes.schedule(
+            Wake(wake.program, wake.learner_id, wake.association_id, min(later))
+        )
+    if wake.due_at <= now:
+        uow.stores.wakes.remove(wake)
+    if credited:
+        logger.info(
+            "Credited %d credential(s) of %s learner to organization %s",
+            credited,
+            wake.program,
+            association.tenant_id,
+        )
+    return credited
+
+
+def apply(ctx: Context, wake: Wake) -> int:
+    return ctx.run(lambda uow, _: apply_wake(uow, wake))

@@ -1,0 +1,55 @@
+"""DELETE /org/users/{email}: the person left. They can no longer link or read their
+profile, their associations end (user_departed) and their credited rows get a
+removal date (rule 8). Deleting again finishes anything a crash left undone."""
+
+from functools import partial
+
+from shared import errors
+from shared.adapters.unit_of_work import TryAgain, UnitOfWork
+from shared.domain.model import AssociationRecord, PartnerUser
+from shared.domain.types import PROGRAMS
+from shared.entrypoints.principal import Caller
+from shared.entrypoints.requests import parse_email
+from shared.services.claims import claim_is_dead, drop_claim
+from shared.services.context import Context
+from shared.wire import Departure
+
+
+def depart_user(ctx: Context, caller: Caller, email_in_path: str | None) -> Departure:
+    caller.require_admin()
+    email = parse_email(email_in_path or "")
+
+    def mark_departed(uow: UnitOfWork, _: int) -> tuple[PartnerUser, bool]:
+        found = uow.user(caller.tenant_id, email)
+        if found is None:
+            raise errors.USER_NOT_FOUND()
+        if not found.value.is_active:
+            return found.value, True
+        now = uow.clock.now()
+        return uow.write_user(caller.tenant_id, email, lambda u: u.departed(now)).value, False
+
+    user, already = ctx.run(mark_departed)
+    for program in PROGRAMS:
+        current = user.active(program)
+        if current is not None:
+            ctx.run(partial(_end_for_departure, user=user, current=current))
+    assert user.removal_on is not None
+    return Departure(email=user.email, removal_on=user.removal_on, already_departed=already)
+
+
+def _end_for_departure(
+    uow: UnitOfWork, _: int, *, user: PartnerUser, current: AssociationRecord
+) -> None:
+    assert user.departed_at is not None
+    learner = uow.stores.learners.load(current.program, current.learner_id)
+    truth = learner.association(current.association_id)
+    if truth is None:
+        # A link still committing (or lost in a crash): make sure it never does.
+        if not claim_is_dead(uow, current):
+            raise TryAgain
+        drop_claim(uow, current)
+    elif not truth.is_active:
+        uow.finish(learner, learner.ended_events(truth))
+    else:
+        learner.end(truth, "user_departed", user.departed_at)
+        uow.commit(learner)

@@ -1,0 +1,140 @@
+"""The side effects around a learner's commit, as tables a reader sees at once.
+
+Before the commit go the writes that make a crash after them harmless: the claim
+on the user's row (a claim the learner never saw is dropped by readers), the credit
+wake-up and the removal row (a stray one finds nothing to do). After the commit go
+the writes that follow from it; each is safe to repeat, so a retried call finishes
+what a failure cut short. On a conflict, the claim is released."""
+
+from shared.adapters.ports import Removal, Wake
+from shared.adapters.skills_report import report_row_of
+from shared.adapters.unit_of_work import HandlerTables, UnitOfWork
+from shared.domain.events import AssociationEnded, AssociationStarted, CredentialRecorded, Credited
+from shared.domain.learner import Learner
+from shared.domain.model import AssociationRecord, CreditedRecord, removal_date
+from shared.services import credit_apply
+
+
+def claim_user_row(event: AssociationStarted, learner: Learner, uow: UnitOfWork) -> None:
+    started = event.association
+    uow.write_user(started.tenant_id, started.user_email, lambda u: u.with_record(started))
+
+
+def release_claim(event: AssociationStarted, learner: Learner, uow: UnitOfWork) -> None:
+    started = event.association
+    uow.change_user(
+        started.tenant_id, started.user_email, lambda u: u.without(started.association_id)
+    )
+
+
+def schedule_credit_of_earlier_credentials(
+    event: AssociationStarted, learner: Learner, uow: UnitOfWork
+) -> None:
+    """Rule 7: earlier credentials become pending, due a delay after the start."""
+    if event.had_credentials:
+        started = event.association
+        uow.stores.wakes.schedule(
+            Wake(
+                started.program,
+                started.learner_id,
+                started.association_id,
+                started.started_at + uow.credit_delay,
+            )
+        )
+
+
+def schedule_credit_wake(event: CredentialRecorded, learner: Learner, uow: UnitOfWork) -> None:
+    if event.active is not None and event.due_at is not None:
+        uow.stores.wakes.schedule(
+            Wake(learner.program, learner.learner_id, event.active.association_id, event.due_at)
+        )
+
+
+def file_removal(event: AssociationEnded, learner: Learner, uow: UnitOfWork) -> None:
+    """Rule 8: remember to look at this organization's rows on the refresh."""
+    ended = event.association
+    if learner.credited_for(ended.tenant_id) and ended.ended_at is not None:
+        uow.stores.removals.schedule(
+            Removal(
+                removal_date(ended.ended_at), ended.tenant_id, learner.program, ended.learner_id
+            )
+        )
+
+
+def _rewrite_rows(
+    uow: UnitOfWork, learner: Learner, association: AssociationRecord, rows: list[CreditedRecord]
+) -> None:
+    """The report first: the learner's rows decide what is left to do, so a failure
+    between the two writes leaves work that a retry still sees."""
+    uow.stores.report.put_rows(
+        association.tenant_id,
+        [report_row_of(learner.program, learner.learner_id, c) for c in rows],
+    )
+    uow.stores.learners.put_credited(learner.program, learner.learner_id, rows)
+
+
+def mark_rows_for_removal(event: AssociationEnded, learner: Learner, uow: UnitOfWork) -> None:
+    """Rule 8: the organization's rows show their removal date, unless the learner is
+    with the same organization again."""
+    ended, active = event.association, event.active_after
+    if ended.ended_at is None or (active is not None and active.tenant_id == ended.tenant_id):
+        return
+    on = removal_date(ended.ended_at)
+    rows = [c for c in learner.credited_for(ended.tenant_id) if c.removal_on != on]
+    if rows:
+        _rewrite_rows(uow, learner, ended, [c.model_copy(update={"removal_on": on}) for c in rows])
+
+
+def keep_rows_on_return(event: AssociationStarted, learner: Learner, uow: UnitOfWork) -> None:
+    """Rule 8: back with the same organization before the refresh, the rows stay and
+    lose their removal date; no second row appears."""
+    started = event.association
+    rows = [c for c in learner.credited_for(started.tenant_id) if c.removal_on is not None]
+    if rows:
+        _rewrite_rows(
+            uow, learner, started, [c.model_copy(update={"removal_on": None}) for c in rows]
+        )
+
+
+def copy_end_to_user(event: AssociationEnded, learner: Learner, uow: UnitOfWork) -> None:
+    """The user's own copy of the association follows the learner's truth."""
+    ended = event.association
+    uow.change_user(ended.tenant_id, ended.user_email, lambda u: u.with_record(ended))
+
+
+def credit_if_already_due(event: CredentialRecorded, learner: Learner, uow: UnitOfWork) -> None:
+    """A completion reported late, already due: credited now, not on the next run."""
+    if event.active is not None and event.due_at is not None and event.due_at <= uow.clock.now():
+        credit_apply.apply_wake(
+            uow,
+            Wake(learner.program, learner.learner_id, event.active.association_id, event.due_at),
+        )
+
+
+def project_to_skills_report(event: Credited, learner: Learner, uow: UnitOfWork) -> None:
+    """Every credited row of the association, so a projection a crash cut short is
+    completed by the next credit."""
+    if event.all_of_association:
+        rows = event.all_of_association
+        uow.stores.report.put_rows(
+            event.association.tenant_id,
+            [report_row_of(learner.program, learner.learner_id, c) for c in rows],
+        )
+
+
+HANDLERS = HandlerTables(
+    before_commit={
+        AssociationStarted: [claim_user_row, schedule_credit_of_earlier_credentials],
+        AssociationEnded: [file_removal],
+        CredentialRecorded: [schedule_credit_wake],
+    },
+    after_commit={
+        AssociationStarted: [keep_rows_on_return],
+        AssociationEnded: [mark_rows_for_removal, copy_end_to_user],
+        CredentialRecorded: [credit_if_already_due],
+        Credited: [project_to_skills_report],
+    },
+    on_conflict={
+        AssociationStarted: [release_claim],
+    },
+)

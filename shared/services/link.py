@@ -1,0 +1,147 @@
+"""POST /me/links: rules 1 to 6 and 10. A person links their own learner account,
+proven by the program's assertion; the learner's state row is the truth, and the
+claim on the user's row, the credit wake-up and the removal row are the handler
+tables' business (shared/services/handlers.py)."""
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared import errors
+from shared.adapters.assertions import LearnerProof
+from shared.adapters.ports import Versioned
+from shared.adapters.unit_of_work import TryAgain, UnitOfWork
+from shared.domain.learner import Learner
+from shared.domain.model import AssociationRecord, PartnerUser
+from shared.domain.policy import AssociationPolicy, Limit
+from shared.entrypoints.principal import Caller
+from shared.entrypoints.requests import parse_body
+from shared.errors import ServiceError, invalid_assertion
+from shared.services.claims import drop_left_behind_claim, is_young, load_active_user, mark_seen
+from shared.services.context import Context
+from shared.wire import Association, LinkRequest, association_of, format_instant
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    association: Association
+    created: bool
+
+
+def association_limited(policy: AssociationPolicy, limit: Limit, now: datetime) -> ServiceError:
+    wait = (limit.next_available_at - now).total_seconds()
+    return errors.ASSOCIATION_LIMITED(
+        policy.message(limit),
+        headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        next_available_at=format_instant(limit.next_available_at),
+    )
+
+
+def link(ctx: Context, caller: Caller, body: bytes | None) -> LinkResult:
+    first = ctx.unit_of_work()
+    found = load_active_user(first, caller)
+    try:
+        request = parse_body(LinkRequest, body)
+        proof = ctx.verifiers.for_program(request.program).verify(
+            request.assertion, ctx.clock.now()
+        )
+
+        def attempt(uow: UnitOfWork, number: int) -> LinkResult:
+            current = found if number == 0 else load_active_user(uow, caller)
+            return _link_once(ctx, uow, current, proof, caller)
+
+        result = ctx.run(attempt, first)
+    except ServiceError:
+        mark_seen(first, caller)
+        raise
+    if not result.created:
+        mark_seen(first, caller)
+    return result
+
+
+def _already_active(uow: UnitOfWork, learner: Learner, record: AssociationRecord) -> LinkResult:
+    """The 200 answer: the association committed earlier, perhaps by a call whose
+    work after the commit a failure cut short; that work is finished now."""
+    uow.finish(learner, learner.started_events(record))
+    return LinkResult(association_of(record), created=False)
+
+
+def _link_once(
+    ctx: Context,
+    uow: UnitOfWork,
+    found: Versioned[PartnerUser],
+    proof: LearnerProof,
+    caller: Caller,
+) -> LinkResult:
+    now = ctx.clock.now()
+    user = found.value
+    uow.stage_user(user)
+    learner = uow.stores.learners.load(proof.program, proof.learner_id)
+
+    used_by = learner.used_jti(proof.jti)
+    if used_by is not None:
+        if used_by.is_active and used_by.belongs_to(user.tenant_id, user.email):
+            return _already_active(uow, learner, used_by)
+        raise invalid_assertion(
+            "replayed", "This assertion was already used. Sign in to the program again."
+        )
+    if proof.program == "learn" and not proof.has_msa:
+        raise errors.LEARN_PROFILE_HAS_NO_MSA()
+
+    answered = _rule_4_against_the_truth(uow, user, learner, proof, now)
+    if answered is not None:
+        return answered
+
+    previous = learner.active
+    if previous is not None and previous.belongs_to(user.tenant_id, user.email):
+        uow.change_user(user.tenant_id, user.email, lambda u: u.with_record(previous))
+        return _already_active(uow, learner, previous)
+
+    limit = ctx.policy.limit_at(learner.start_times, now)
+    if limit is not None:
+        raise association_limited(ctx.policy, limit, now)
+
+    record = AssociationRecord(
+        association_id=uuid.uuid4().hex,
+        program=proof.program,
+        learner_id=proof.learner_id,
+        tenant_id=user.tenant_id,
+        user_email=user.email,
+        display_name=user.display_name,
+        started_at=now,
+        jti=proof.jti,
+    )
+    uow.stage_user(uow.staged_user(user).signed_in(now, caller.object_id))
+    learner.start(record)
+    uow.commit(learner)
+    return LinkResult(association_of(record), created=True)
+
+
+def _rule_4_against_the_truth(
+    uow: UnitOfWork, user: PartnerUser, learner: Learner, proof: LearnerProof, now: datetime
+) -> LinkResult | None:
+    """Rule 4: the user's current link in the program answers 200 (same learner) or
+    409 (another), unless it has ended meanwhile (the user's copy is then brought
+    up to date with the claim) or was left behind by a crash."""
+    current = user.active(proof.program)
+    if current is None:
+        return None
+    if current.learner_id == proof.learner_id:
+        truth = learner.association(current.association_id)
+    else:
+        other = uow.stores.learners.load(current.program, current.learner_id, state_only=True)
+        truth = other.association(current.association_id)
+    if truth is not None and truth.is_active:
+        if truth.learner_id == proof.learner_id:
+            return _already_active(uow, learner, truth)
+        raise errors.ALREADY_LINKED()
+    if truth is not None:
+        uow.stage_user(uow.staged_user(user).with_record(truth))
+        return None
+    if is_young(current, now):
+        if current.learner_id == proof.learner_id:
+            raise TryAgain
+        raise errors.ALREADY_LINKED()
+    drop_left_behind_claim(uow, current)
+    raise TryAgain

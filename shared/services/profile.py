@@ -1,0 +1,94 @@
+"""GET /me: the caller's profile, from the learner's truth. Reading it repairs what
+a crash left on the user's row (a claim that never committed, an end not yet
+copied) and credit that missed its wake-up."""
+
+from datetime import datetime
+
+from shared.adapters.unit_of_work import UnitOfWork
+from shared.domain.learner import Learner
+from shared.domain.model import AssociationRecord
+from shared.domain.types import PROGRAMS, Program
+from shared.entrypoints.principal import Caller
+from shared.services.claims import claim_is_dead, is_young, load_active_user
+from shared.services.context import Context
+from shared.services.scheduler import OVERDUE_AFTER
+from shared.wire import (
+    CreditedCredential,
+    PendingCredit,
+    Profile,
+    ProgramStatus,
+    association_of,
+    credential_of,
+    user_summary_of,
+)
+
+
+def _credit_overdue(uow: UnitOfWork, learner: Learner, active: AssociationRecord) -> Learner:
+    """Credit that fell due longer ago than the scheduler can explain missed its
+    wake-up: credit it now, so a profile never shows a due date long past."""
+    now = uow.clock.now()
+    owed = learner.pending(active, uow.credit_delay)
+    if not any(now - due_at > OVERDUE_AFTER for _, due_at in owed):
+        return learner
+    learner.credit(active.association_id, now, uow.credit_delay)
+    uow.commit(learner)
+    return learner
+
+
+def profile(ctx: Context, caller: Caller) -> Profile:
+    uow = ctx.unit_of_work()
+    found = load_active_user(uow, caller)
+    now = ctx.clock.now()
+    user = found.value
+    repaired = user.signed_in(now, caller.object_id)
+    programs: dict[Program, ProgramStatus] = {}
+    pending: list[PendingCredit] = []
+    credited: list[CreditedCredential] = []
+    for program in PROGRAMS:
+        latest = user.latest(program)
+        active: AssociationRecord | None = None
+        starts: list[datetime] = []
+        if latest is not None:
+            learner = uow.stores.learners.load(program, latest.learner_id)
+            truth = learner.association(latest.association_id)
+            starts = learner.start_times
+            if truth is None and is_young(latest, now):
+                active = latest
+            elif truth is None:
+                if claim_is_dead(uow, latest):
+                    repaired = repaired.without(latest.association_id)
+            else:
+                repaired = repaired.with_record(truth)
+                active = truth if truth.is_active else None
+            if active is not None and learner.exists:
+                learner = _credit_overdue(uow, learner, active)
+                pending += [
+                    PendingCredit(credential=credential_of(c), due_at=due_at)
+                    for c, due_at in learner.pending(active, ctx.credit_delay)
+                ]
+            credited += [
+                CreditedCredential(
+                    credential=credential_of(c.credential),
+                    credited_at=c.credited_at,
+                    removal_on=c.removal_on,
+                )
+                for c in learner.credited
+                if c.tenant_id == user.tenant_id and c.user_email == user.email
+            ]
+        limit = ctx.policy.limit_at(starts, now)
+        programs[program] = ProgramStatus(
+            active=association_of(active) if active else None,
+            associations_in_window=ctx.policy.starts_in_window(starts, now),
+            next_association_available_at=limit.next_available_at if limit else None,
+        )
+    if repaired != user:
+        # One try: a later read repairs what a race skips.
+        uow.write_user_if_unchanged(repaired)
+    history = sorted(repaired.associations, key=lambda a: a.started_at, reverse=True)
+    return Profile(
+        user=user_summary_of(repaired),
+        programs=programs,
+        history=[association_of(a) for a in history],
+        pending_credits=sorted(pending, key=lambda p: (p.due_at, p.credential.id)),
+        credited=sorted(credited, key=lambda c: (c.credited_at, c.credential.id)),
+    )

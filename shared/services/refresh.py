@@ -1,0 +1,84 @@
+"""Rule 9, the monthly data refresh: every credited row whose removal date is on or
+before today goes, including ones a missed or failed run left, unless the learner
+came back to the same organization. It reads only the removals that are due: its
+cost grows with what it removes, not with the number of users."""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
+
+from shared.adapters.ports import Removal
+from shared.adapters.skills_report import report_row_of
+from shared.adapters.unit_of_work import UnitOfWork
+from shared.domain.learner import Learner
+from shared.domain.model import CreditedRecord
+from shared.services.context import Context
+from shared.wire import ReportRow
+
+logger = logging.getLogger("skills_link.removals")
+
+
+@dataclass
+class RefreshSummary:
+    removals_read: int = 0
+    rows_removed: int = 0
+    rows_kept: int = 0
+    removed_by_organization: dict[str, int] = field(default_factory=dict)
+
+
+def _report_rows(learner: Learner, rows: list[CreditedRecord]) -> list[ReportRow]:
+    return [report_row_of(learner.program, learner.learner_id, c) for c in rows]
+
+
+def _remove_due_rows(
+    uow: UnitOfWork, _: int, *, removal: Removal, today: date, report_touched: list[bool]
+) -> tuple[int, int]:
+    """(rows removed, rows kept) for one learner and organization. The learner rows
+    go in one transaction with a re-write of the learner's state row as loaded, so a
+    learner who associates with the organization again while the refresh runs keeps
+    them (rule 8); report rows an earlier attempt took out are put back."""
+    learner = uow.stores.learners.load(removal.program, removal.learner_id)
+    active = learner.active
+    rows = learner.credited_for(removal.tenant_id)
+    if active is not None and active.tenant_id == removal.tenant_id:
+        if report_touched and rows:
+            uow.stores.report.put_rows(removal.tenant_id, _report_rows(learner, rows))
+        return 0, len(rows)
+    doomed = [c for c in rows if c.removal_on is None or c.removal_on <= today]
+    if not doomed:
+        return 0, len(rows)
+    # Report rows first: a crash after them leaves the learner rows, which a later
+    # run finds again; the other order would leave report rows nobody finds.
+    uow.stores.report.delete_rows(removal.tenant_id, _report_rows(learner, doomed))
+    report_touched.append(True)
+    uow.stores.learners.delete_credited(learner, doomed, guarded=learner.exists)
+    return len(doomed), len(rows) - len(doomed)
+
+
+def refresh(ctx: Context, today: date, batch: int = 1_000) -> RefreshSummary:
+    """Safe to run twice or after a crash."""
+    summary = RefreshSummary()
+    while True:
+        due = ctx.stores.removals.due(today, batch)
+        if not due:
+            break
+        for removal in due:
+            summary.removals_read += 1
+            removed, kept = ctx.run(
+                partial(_remove_due_rows, removal=removal, today=today, report_touched=[])
+            )
+            summary.rows_kept += kept
+            if removed:
+                summary.rows_removed += removed
+                by_org = summary.removed_by_organization
+                by_org[removal.tenant_id] = by_org.get(removal.tenant_id, 0) + removed
+            ctx.stores.removals.remove(removal)
+        logger.info(
+            "Refresh progress: %d removal(s) read, %d row(s) removed so far",
+            summary.removals_read,
+            summary.rows_removed,
+        )
+    for tenant_id, count in sorted(summary.removed_by_organization.items()):
+        logger.info("Refresh removed %d row(s) of organization %s", count, tenant_id)
+    return summary
