@@ -1,0 +1,300 @@
+"""Every service on the in-memory stores, wired exactly as bootstrap wires them
+(tests/support/fakes.bootstrap_test_app): credit ingest and apply, the scheduler,
+org users, departure, the refresh and the reports, in milliseconds. The same rules
+run against Azurite in tests/functions."""
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from shared.adapters.ports import Removal, Wake
+from shared.domain.model import PartnerUser
+from shared.errors import ServiceError
+from shared.services import (
+    credit_apply,
+    credit_ingest,
+    departure,
+    link,
+    org_users,
+    refresh,
+    reports,
+    scheduler,
+)
+from shared.services.context import Context
+from tests.support.fakes import FakeCreditQueue, FakeLearners, FakeWakes
+from tests.support.world import Person, World, unique
+
+DAY = timedelta(days=1)
+
+
+def add(ctx: Context, person: Person, name: str = "Pat") -> None:
+    ctx.stores.users.insert(
+        PartnerUser(
+            tenant_id=person.tenant_id,
+            email=person.email,
+            display_name=name,
+            created_at=ctx.clock.now(),
+        )
+    )
+
+
+def linked(ctx: Context, world: World, learner: str | None = None) -> tuple[Person, str]:
+    person = world.person()
+    add(ctx, person)
+    learner = learner or unique("MCID")
+    body = json.dumps({"program": "learn", "assertion": world.assertion(learner)}).encode()
+    assert link.link(ctx, person.caller, body).created
+    return person, learner
+
+
+def complete(ctx: Context, learner: str, credential: str, when: Any) -> None:
+    credit_ingest.ingest(
+        ctx,
+        credit_ingest.parse_event(
+            json.dumps(
+                {
+                    "event_id": unique("evt"),
+                    "type": "credential.completed",
+                    "program": "learn",
+                    "learner_id": learner,
+                    "credential": {"id": credential, "kind": "training", "title": "T"},
+                    "completed_at": when.isoformat(),
+                }
+            )
+        ),
+    )
+
+
+def wakes(ctx: Context) -> FakeWakes:
+    assert isinstance(ctx.stores.wakes, FakeWakes)
+    return ctx.stores.wakes
+
+
+def sent(ctx: Context) -> list[Wake]:
+    assert isinstance(ctx.stores.queue, FakeCreditQueue)
+    return ctx.stores.queue.sent
+
+
+def credited(ctx: Context, tenant: str) -> list[str]:
+    rows, _ = ctx.stores.report.page(tenant, None)
+    return sorted(r.credential_id for r in rows)
+
+
+def test_ingest_keeps_a_credential_of_an_unassociated_learner_and_schedules_nothing(
+    fake_ctx: Context, world: World
+) -> None:
+    complete(fake_ctx, "MCID-alone", "AZ-900", world.clock.now())
+    learner = fake_ctx.stores.learners.load("learn", "MCID-alone")
+    assert list(learner.credentials) == ["AZ-900"] and learner.active is None
+    assert wakes(fake_ctx).rows == set()
+
+
+def test_ingest_schedules_the_credit_of_the_active_association_and_keeps_the_earliest(
+    fake_ctx: Context, world: World
+) -> None:
+    _, learner = linked(fake_ctx, world)
+    now = world.clock.now()
+    complete(fake_ctx, learner, "AZ-104", now + 2 * DAY)
+    complete(fake_ctx, learner, "AZ-104", now + DAY)
+    complete(fake_ctx, learner, "AZ-104", now + 3 * DAY)
+    stored = fake_ctx.stores.learners.load("learn", learner).credentials["AZ-104"]
+    assert stored.completed_at == now + DAY
+    assert {w.due_at for w in wakes(fake_ctx).rows} == {now + d * DAY for d in (11, 12)}
+
+
+def test_ingest_of_a_completion_already_due_credits_it_and_leaves_no_wake_up(
+    fake_ctx: Context, world: World
+) -> None:
+    person, learner = linked(fake_ctx, world)
+    world.clock.advance(20 * DAY)
+    complete(fake_ctx, learner, "AZ-305", world.clock.now() - 15 * DAY)
+    assert credited(fake_ctx, person.tenant_id) == ["AZ-305"]
+    assert wakes(fake_ctx).rows == set()
+
+
+def test_apply_credits_only_what_is_due_and_files_the_next_wake_up(
+    fake_ctx: Context, world: World
+) -> None:
+    person, learner = linked(fake_ctx, world)
+    now = world.clock.now()
+    complete(fake_ctx, learner, "EARLY", now)
+    complete(fake_ctx, learner, "LATE", now + DAY)
+    world.clock.set(now + 10 * DAY)
+    [first] = [w for w in wakes(fake_ctx).rows if w.due_at == now + 10 * DAY]
+    assert credit_apply.apply(fake_ctx, first) == 1
+    assert credited(fake_ctx, person.tenant_id) == ["EARLY"]
+    assert first not in wakes(fake_ctx).rows
+    assert credit_apply.apply(fake_ctx, first) == 0
+    world.clock.set(now + 11 * DAY)
+    [second] = wakes(fake_ctx).rows
+    assert credit_apply.apply(fake_ctx, second) == 1
+    assert credited(fake_ctx, person.tenant_id) == ["EARLY", "LATE"]
+    assert wakes(fake_ctx).rows == set()
+
+
+def test_apply_for_an_association_that_ended_credits_nothing_and_drops_the_wake_up(
+    fake_ctx: Context, world: World
+) -> None:
+    from shared.services import unlink
+
+    person, learner = linked(fake_ctx, world)
+    complete(fake_ctx, learner, "AZ-104", world.clock.now())
+    unlink.unlink(fake_ctx, person.caller, "learn")
+    world.clock.advance(10 * DAY)
+    [wake] = wakes(fake_ctx).rows
+    assert credit_apply.apply(fake_ctx, wake) == 0
+    assert credited(fake_ctx, person.tenant_id) == []
+    assert wakes(fake_ctx).rows == set()
+
+
+def test_a_wake_up_not_yet_due_stays_for_its_time(fake_ctx: Context, world: World) -> None:
+    _, learner = linked(fake_ctx, world)
+    complete(fake_ctx, learner, "AZ-104", world.clock.now())
+    [wake] = wakes(fake_ctx).rows
+    assert credit_apply.apply(fake_ctx, wake) == 0
+    assert wakes(fake_ctx).rows == {wake}
+
+
+def test_the_scheduler_sends_what_is_due_and_applies_what_is_overdue(
+    fake_ctx: Context, world: World
+) -> None:
+    person, learner = linked(fake_ctx, world)
+    now = world.clock.now()
+    complete(fake_ctx, learner, "SOON", now)
+    complete(fake_ctx, learner, "LATER", now + DAY)
+    world.clock.set(now + 10 * DAY)
+    assert scheduler.send_due_wakes(fake_ctx) == 1
+    assert [w.due_at for w in sent(fake_ctx)] == [now + 10 * DAY]
+    assert credited(fake_ctx, person.tenant_id) == []
+    world.clock.set(now + 10 * DAY + scheduler.OVERDUE_AFTER + timedelta(seconds=1))
+    scheduler.send_due_wakes(fake_ctx)
+    assert credited(fake_ctx, person.tenant_id) == ["SOON"]
+    assert len(sent(fake_ctx)) == 1
+
+
+def test_org_users_add_refuses_a_duplicate_and_reactivates_a_departed_user(
+    fake_ctx: Context, world: World
+) -> None:
+    tenant = world.tenant()
+    admin, person = world.admin(tenant), world.person(tenant)
+    body = json.dumps({"email": person.email, "display_name": "Pat"}).encode()
+    assert org_users.add_user(fake_ctx, admin.caller, body).status == "active"
+    with pytest.raises(ServiceError) as refused:
+        org_users.add_user(fake_ctx, admin.caller, body)
+    assert (refused.value.status, refused.value.code) == (409, "user_exists")
+    departure.depart_user(fake_ctx, admin.caller, person.email)
+    again = org_users.add_user(fake_ctx, admin.caller, body)
+    assert again.status == "active"
+    page = org_users.list_users(fake_ctx, admin.caller, "false", None)
+    assert [u.email for u in page.users] == [person.email]
+    with pytest.raises(ServiceError) as forbidden:
+        org_users.list_users(fake_ctx, person.caller, None, None)
+    assert forbidden.value.code == "forbidden"
+
+
+def test_departure_ends_the_association_dates_the_rows_and_answers_again(
+    fake_ctx: Context, world: World
+) -> None:
+    person, learner = linked(fake_ctx, world)
+    complete(fake_ctx, learner, "AZ-104", world.clock.now())
+    world.clock.advance(10 * DAY)
+    for wake in list(wakes(fake_ctx).rows):
+        credit_apply.apply(fake_ctx, wake)
+    admin = world.admin(person.tenant_id)
+    first = departure.depart_user(fake_ctx, admin.caller, person.email)
+    assert (first.removal_on, first.already_departed) == (date(2026, 2, 10), False)
+    state = fake_ctx.stores.learners.load("learn", learner)
+    assert state.active is None
+    assert state.state.associations[-1].end_reason == "user_departed"
+    rows, _ = fake_ctx.stores.report.page(person.tenant_id, None)
+    assert [r.removal_on for r in rows] == [date(2026, 2, 10)]
+    again = departure.depart_user(fake_ctx, admin.caller, person.email)
+    assert (again.removal_on, again.already_departed) == (date(2026, 2, 10), True)
+    with pytest.raises(ServiceError) as missing:
+        departure.depart_user(fake_ctx, admin.caller, "nobody@contoso.com")
+    assert missing.value.code == "user_not_found"
+
+
+def test_refresh_removes_what_is_due_and_keeps_a_learner_back_with_the_organization(
+    fake_ctx: Context, world: World
+) -> None:
+    from shared.services import unlink
+
+    leaving, gone = linked(fake_ctx, world)
+    staying, back = linked(fake_ctx, world)
+    for learner in (gone, back):
+        complete(fake_ctx, learner, "AZ-104", world.clock.now())
+    world.clock.advance(10 * DAY)
+    for wake in list(wakes(fake_ctx).rows):
+        credit_apply.apply(fake_ctx, wake)
+    unlink.unlink(fake_ctx, leaving.caller, "learn")
+    unlink.unlink(fake_ctx, staying.caller, "learn")
+    world.clock.advance(25 * DAY)
+    body = json.dumps({"program": "learn", "assertion": world.assertion(back)}).encode()
+    assert link.link(fake_ctx, staying.caller, body).created
+    summary = refresh.refresh(fake_ctx, date(2026, 3, 10))
+    assert (summary.rows_removed, summary.rows_kept) == (1, 1)
+    assert credited(fake_ctx, leaving.tenant_id) == []
+    assert credited(fake_ctx, staying.tenant_id) == ["AZ-104"]
+    assert fake_ctx.stores.removals.due(date(2030, 1, 1), 10) == []
+
+
+def test_refresh_keeps_the_rows_of_a_learner_who_returns_while_it_runs(
+    fake_ctx: Context, world: World
+) -> None:
+    from shared.services import unlink
+
+    person, learner = linked(fake_ctx, world)
+    complete(fake_ctx, learner, "AZ-104", world.clock.now())
+    world.clock.advance(10 * DAY)
+    for wake in list(wakes(fake_ctx).rows):
+        credit_apply.apply(fake_ctx, wake)
+    unlink.unlink(fake_ctx, person.caller, "learn")
+    world.clock.set(world.clock.now().replace(month=2, day=10))
+    learners = fake_ctx.stores.learners
+    assert isinstance(learners, FakeLearners)
+    real_load = learners.load
+    body = json.dumps({"program": "learn", "assertion": world.assertion(learner)}).encode()
+
+    def load_then_the_learner_returns(program: Any, learner_id: str, **kwargs: Any) -> Any:
+        found = real_load(program, learner_id, **kwargs)
+        if learner_id == learner and found.active is None:
+            learners.load = real_load  # type: ignore[method-assign]
+            assert link.link(fake_ctx, person.caller, body).created
+        return found
+
+    learners.load = load_then_the_learner_returns  # type: ignore[method-assign]
+    summary = refresh.refresh(fake_ctx, date(2026, 2, 10))
+    assert (summary.rows_removed, summary.rows_kept) == (0, 1)
+    rows, _ = fake_ctx.stores.report.page(person.tenant_id, None)
+    assert [(r.credential_id, r.removal_on) for r in rows] == [("AZ-104", None)]
+
+
+def test_reports_page_the_skills_report_and_count_designation_points(
+    fake_ctx: Context, world: World
+) -> None:
+    person, learner = linked(fake_ctx, world)
+    complete(fake_ctx, learner, "AZ-104", world.clock.now())
+    world.clock.advance(10 * DAY)
+    scheduler.send_due_wakes(fake_ctx)
+    for wake in sent(fake_ctx):
+        credit_apply.apply(fake_ctx, wake)
+    admin = world.admin(person.tenant_id)
+    page = reports.skills_report(fake_ctx, admin.caller, None)
+    assert [(r.email, r.credential_id) for r in page.rows] == [(person.email, "AZ-104")]
+    assert reports.as_csv(page.rows).splitlines()[0].startswith("email,display_name,program")
+    assert reports.designations(fake_ctx, admin.caller).designations
+    with pytest.raises(ServiceError) as forbidden:
+        reports.skills_report(fake_ctx, person.caller, None)
+    assert forbidden.value.code == "forbidden"
+
+
+def test_a_stray_removal_of_a_learner_with_no_rows_is_simply_dropped(
+    fake_ctx: Context, world: World
+) -> None:
+    fake_ctx.stores.removals.schedule(Removal(date(2026, 2, 10), "t", "learn", "MCID-none"))
+    summary = refresh.refresh(fake_ctx, date(2026, 2, 10))
+    assert (summary.removals_read, summary.rows_removed) == (1, 0)
+    assert fake_ctx.stores.removals.due(date(2026, 2, 10), 10) == []
