@@ -67,6 +67,16 @@ def complete(ctx: Context, learner: str, credential: str, when: Any) -> None:
     )
 
 
+def credited_person(ctx: Context, world: World) -> tuple[Person, str]:
+    """A linked person whose learner has AZ-104 credited, ten days on."""
+    person, learner = linked(ctx, world)
+    complete(ctx, learner, "AZ-104", world.clock.now())
+    world.clock.advance(10 * DAY)
+    for wake in list(wakes(ctx).rows):
+        credit_apply.apply(ctx, wake)
+    return person, learner
+
+
 def wakes(ctx: Context) -> FakeWakes:
     assert isinstance(ctx.stores.wakes, FakeWakes)
     return ctx.stores.wakes
@@ -197,11 +207,7 @@ def test_org_users_add_refuses_a_duplicate_and_reactivates_a_departed_user(
 def test_departure_ends_the_association_dates_the_rows_and_answers_again(
     fake_ctx: Context, world: World
 ) -> None:
-    person, learner = linked(fake_ctx, world)
-    complete(fake_ctx, learner, "AZ-104", world.clock.now())
-    world.clock.advance(10 * DAY)
-    for wake in list(wakes(fake_ctx).rows):
-        credit_apply.apply(fake_ctx, wake)
+    person, learner = credited_person(fake_ctx, world)
     admin = world.admin(person.tenant_id)
     first = departure.depart_user(fake_ctx, admin.caller, person.email)
     assert (first.removal_on, first.already_departed) == (date(2026, 2, 10), False)
@@ -222,13 +228,8 @@ def test_refresh_removes_what_is_due_and_keeps_a_learner_back_with_the_organizat
 ) -> None:
     from shared.services import unlink
 
-    leaving, gone = linked(fake_ctx, world)
-    staying, back = linked(fake_ctx, world)
-    for learner in (gone, back):
-        complete(fake_ctx, learner, "AZ-104", world.clock.now())
-    world.clock.advance(10 * DAY)
-    for wake in list(wakes(fake_ctx).rows):
-        credit_apply.apply(fake_ctx, wake)
+    leaving, _ = credited_person(fake_ctx, world)
+    staying, back = credited_person(fake_ctx, world)
     unlink.unlink(fake_ctx, leaving.caller, "learn")
     unlink.unlink(fake_ctx, staying.caller, "learn")
     world.clock.advance(25 * DAY)
@@ -246,11 +247,7 @@ def test_refresh_keeps_the_rows_of_a_learner_who_returns_while_it_runs(
 ) -> None:
     from shared.services import unlink
 
-    person, learner = linked(fake_ctx, world)
-    complete(fake_ctx, learner, "AZ-104", world.clock.now())
-    world.clock.advance(10 * DAY)
-    for wake in list(wakes(fake_ctx).rows):
-        credit_apply.apply(fake_ctx, wake)
+    person, learner = credited_person(fake_ctx, world)
     unlink.unlink(fake_ctx, person.caller, "learn")
     world.clock.set(world.clock.now().replace(month=2, day=10))
     learners = fake_ctx.stores.learners
