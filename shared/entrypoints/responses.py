@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from shared import bootstrap as runtime
 from shared import errors
-from shared.adapters.errors import CorruptRow
+from shared.adapters.errors import ConcurrencyConflict, CorruptRow
 from shared.entrypoints.principal import Caller, caller_from_headers
 from shared.errors import ServiceError
 
@@ -44,6 +44,9 @@ def handle(request: func.HttpRequest, action: Action) -> func.HttpResponse:
         return action(current, caller)
     except ServiceError as error:
         return error_response(error)
+    except ConcurrencyConflict:
+        logger.exception("Records kept changing during %s %s", request.method, request.url)
+        return error_response(errors.BUSY())
     except CorruptRow as corrupt:
         logger.exception(
             "A stored row cannot be read: table %s, partition %s, row %s",

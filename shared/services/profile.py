@@ -36,7 +36,10 @@ def _credit_overdue(uow: UnitOfWork, learner: Learner, active: AssociationRecord
 
 
 def profile(ctx: Context, caller: Caller) -> Profile:
-    uow = ctx.unit_of_work()
+    return ctx.run(lambda uow, _: _profile_once(ctx, uow, caller))
+
+
+def _profile_once(ctx: Context, uow: UnitOfWork, caller: Caller) -> Profile:
     found = load_active_user(uow, caller)
     now = ctx.clock.now()
     user = found.value
