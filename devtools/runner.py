@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("azure").setLevel(logging.WARNING)
+    # As Core Tools does: the app trusts the principal header only in local development.
+    os.environ.setdefault("AZURE_FUNCTIONS_ENVIRONMENT", "Development")
     for key, value in load_settings(args.settings).items():
         os.environ.setdefault(key, value)
 
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     from shared.settings import Settings
 
     settings = Settings()
-    host = FunctionHost.for_project(settings.storage_connection)
+    host = FunctionHost.for_project(settings.local_connection_string)
     if args.dev_clock:
         from shared import bootstrap as runtime
 

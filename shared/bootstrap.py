@@ -16,6 +16,8 @@ from shared.clock import Clock, SystemClock
 from shared.settings import Settings
 
 if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
     from shared.adapters.queues import QueueStore
     from shared.adapters.unit_of_work import Stores
     from shared.services.context import Context
@@ -28,16 +30,28 @@ class Runtime:
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
     request_hook: Callable[[Any], None] | None = None
+    credential: "TokenCredential | None" = None
+    """Tests inject one; otherwise made from the settings when they name endpoints."""
+
+    @cached_property
+    def storage_credential(self) -> "TokenCredential | None":
+        """One credential object shared by the table and queue clients."""
+        from shared.adapters.tables import make_credential, storage_target
+
+        target = storage_target(self.settings)
+        if not target.uses_credential:
+            return None
+        return self.credential or make_credential(target)
 
     @cached_property
     def tables(self) -> TableStore:
-        return TableStore(self.settings, self.request_hook)
+        return TableStore(self.settings, self.request_hook, self.storage_credential)
 
     @cached_property
     def queues(self) -> "QueueStore":
         from shared.adapters.queues import QueueStore
 
-        return QueueStore(self.settings, self.request_hook)
+        return QueueStore(self.settings, self.request_hook, self.storage_credential)
 
     @cached_property
     def stores(self) -> "Stores":

@@ -8,9 +8,11 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from shared.adapters.ports import Wake
-from shared.settings import DEVELOPMENT_STORAGE, Settings
+from shared.adapters.tables import make_credential, storage_target
+from shared.settings import Settings
 
 if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
     from azure.storage.queue import QueueClient
 
 LEARNING_EVENTS = "learning-events"
@@ -19,10 +21,19 @@ CREDITS_DUE = "credits-due"
 CREDITS_DUE_POISON = "credits-due-poison"
 
 
+ALL_QUEUES = (LEARNING_EVENTS, LEARNING_EVENTS_POISON, CREDITS_DUE, CREDITS_DUE_POISON)
+
+
 class QueueStore:
-    def __init__(self, settings: Settings, request_hook: Any = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        request_hook: Any = None,
+        credential: "TokenCredential | None" = None,
+    ) -> None:
         self._settings = settings
         self._request_hook = request_hook
+        self._credential = credential
         self._clients: dict[str, QueueClient] = {}
         self._lock = threading.Lock()
 
@@ -38,19 +49,18 @@ class QueueStore:
                 extra: dict[str, Any] = {"message_encode_policy": TextBase64EncodePolicy()}
                 if self._request_hook is not None:
                     extra["raw_request_hook"] = self._request_hook
-                account = self._settings.storage_account_name
-                if account and self._settings.storage_connection == DEVELOPMENT_STORAGE:
-                    from azure.identity import DefaultAzureCredential
-
-                    created = QueueClient(
-                        f"https://{account}.queue.core.windows.net",
-                        name,
-                        credential=DefaultAzureCredential(),
-                        **extra,
+                target = storage_target(self._settings)
+                if target.connection_string is not None:
+                    created = QueueClient.from_connection_string(
+                        target.connection_string, name, **extra
                     )
                 else:
-                    created = QueueClient.from_connection_string(
-                        self._settings.storage_connection, name, **extra
+                    assert target.queue_endpoint is not None
+                    created = QueueClient(
+                        target.queue_endpoint,
+                        name,
+                        credential=self._credential or make_credential(target),
+                        **extra,
                     )
                 with contextlib.suppress(ResourceExistsError):
                     created.create_queue()

@@ -1,24 +1,54 @@
 """Clients for the one Storage account, made on first use; tables are created once
 per process, idempotently, so the app works on a fresh account."""
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from shared.settings import DEVELOPMENT_STORAGE, Settings
+from shared import errors
+from shared.settings import Settings, StorageMisconfigured, StorageTarget
 
 if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
     from azure.data.tables import TableClient, TableServiceClient
+
+logger = logging.getLogger("skills_link.storage")
+
+
+def storage_target(settings: Settings) -> StorageTarget:
+    """The settings' storage target, or the contract's 503 naming what is missing."""
+    try:
+        return settings.storage_target()
+    except StorageMisconfigured as error:
+        logger.error("Storage is not configured: %s", error)
+        raise errors.SERVICE_MISCONFIGURED(str(error)) from error
+
+
+def make_credential(target: StorageTarget) -> "TokenCredential":
+    """One credential for tables and queues: the managed identity the settings name
+    (a user-assigned one by its client id), else DefaultAzureCredential."""
+    if target.managed_identity:
+        from azure.identity import ManagedIdentityCredential
+
+        return ManagedIdentityCredential(client_id=target.client_id)
+    from azure.identity import DefaultAzureCredential
+
+    return DefaultAzureCredential()
 
 
 class TableStore:
     def __init__(
-        self, settings: Settings, request_hook: Callable[[Any], None] | None = None
+        self,
+        settings: Settings,
+        request_hook: Callable[[Any], None] | None = None,
+        credential: "TokenCredential | None" = None,
     ) -> None:
         """request_hook sees every HTTP request the SDK sends, retries included (through
         azure-core's CustomHookPolicy: azure-data-tables ignores per_call_policies)."""
         self._settings = settings
         self._request_hook = request_hook
+        self._credential = credential
         self._service: TableServiceClient | None = None
         self._clients: dict[str, TableClient] = {}
         self._lock = threading.Lock()
@@ -27,21 +57,20 @@ class TableStore:
         from azure.data.tables import TableServiceClient
 
         if self._service is None:
+            target = storage_target(self._settings)
             extra: dict[str, Any] = {}
             if self._request_hook is not None:
                 extra["raw_request_hook"] = self._request_hook
-            account = self._settings.storage_account_name
-            if account and self._settings.storage_connection == DEVELOPMENT_STORAGE:
-                from azure.identity import DefaultAzureCredential
-
-                self._service = TableServiceClient(
-                    endpoint=f"https://{account}.table.core.windows.net",
-                    credential=DefaultAzureCredential(),
-                    **extra,
+            if target.connection_string is not None:
+                self._service = TableServiceClient.from_connection_string(
+                    target.connection_string, **extra
                 )
             else:
-                self._service = TableServiceClient.from_connection_string(
-                    self._settings.storage_connection, **extra
+                assert target.table_endpoint is not None
+                self._service = TableServiceClient(
+                    endpoint=target.table_endpoint,
+                    credential=self._credential or make_credential(target),
+                    **extra,
                 )
         return self._service
 

@@ -3,6 +3,7 @@
 import base64
 import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -156,3 +157,22 @@ def test_settings_that_do_not_parse_answer_503_service_misconfigured(
     response = api.profile(world.person())
     assert (response.status, response.error_code) == (503, "service_misconfigured")
     assert "credit_delay" in response.json()["error"]["message"]
+
+
+def test_in_azure_without_storage_settings_every_call_is_503_naming_the_setting(
+    world: World, api: FunctionClient, azure_runtime: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from shared import bootstrap
+
+    settings = azure_runtime.settings.model_copy(
+        update={
+            "storage_connection": None,
+            "website_instance_id": "abc123",
+            "website_auth_enabled": "True",
+        }
+    )
+    bootstrap.install(bootstrap.Runtime(settings, azure_runtime.clock))
+    response = api.profile(world.person())
+    assert (response.status, response.error_code) == (503, "service_misconfigured")
+    assert "AzureWebJobsStorage__accountName" in response.json()["error"]["message"]
+    assert "AzureWebJobsStorage__accountName" in caplog.text

@@ -15,7 +15,7 @@ class QueueHost:
         from devtools.host import ROOT
 
         host_json = json.loads((ROOT / "host.json").read_text())
-        self.connection = rt.settings.storage_connection
+        self.connection = rt.settings.local_connection_string
         self.host = FunctionHost(functions, host_json, self.connection)
 
     def client(self, name: str) -> QueueClient:

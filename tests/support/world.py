@@ -30,6 +30,8 @@ def settings_for(
         "partner_university_public_key": keys["partner_university"].public_pem,
         "assertion_audience": AUDIENCE,
         "website_instance_id": None,
+        "website_site_name": None,
+        "azure_functions_environment": "Development",
     }
     values.update(overrides)
     return Settings(**values)
