@@ -70,9 +70,15 @@ def _wait_for(ports: AzuritePorts, process: subprocess.Popen[bytes], timeout: fl
 
 
 def start(
-    ports: AzuritePorts, *, data_dir: Path | None = None, log_path: Path | None = None
+    ports: AzuritePorts,
+    *,
+    data_dir: Path | None = None,
+    log_path: Path | None = None,
+    oauth_tls: tuple[Path, Path] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """In memory unless data_dir is given (then data survives a restart)."""
+    """In memory unless data_dir is given (then data survives a restart). With
+    oauth_tls (certificate, key): HTTPS, and bearer tokens are required and checked
+    (issuer, audience, expiry) as Microsoft Entra ID's would be."""
     command = [
         azurite_binary(),
         "--skipApiVersionCheck",
@@ -82,6 +88,9 @@ def start(
         "--queueHost", "127.0.0.1", "--queuePort", str(ports.queue),
         "--tableHost", "127.0.0.1", "--tablePort", str(ports.table),
     ]  # fmt: skip
+    if oauth_tls is not None:
+        certificate, key = oauth_tls
+        command += ["--oauth", "basic", "--cert", str(certificate), "--key", str(key)]
     if data_dir is None:
         command.append("--inMemoryPersistence")
     else:
@@ -110,9 +119,11 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def running(ports: AzuritePorts | None = None) -> Iterator[AzuritePorts]:
+def running(
+    ports: AzuritePorts | None = None, oauth_tls: tuple[Path, Path] | None = None
+) -> Iterator[AzuritePorts]:
     chosen = ports or free_ports()
-    process = start(chosen)
+    process = start(chosen, oauth_tls=oauth_tls)
     try:
         yield chosen
     finally:
