@@ -6,7 +6,15 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
 .PHONY: setup start test lint token demo bench clean
 
+CHECKOV := .venv-checkov
+
 setup: $(VENV)/.installed node_modules/.installed
+
+# checkov pins an older `packaging` than pytest needs, so it lives in a venv of its own.
+$(CHECKOV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV)
+	$(CHECKOV)/bin/pip install --quiet checkov==3.3.30
+	@touch $@
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed, found " + sys.version'
@@ -22,10 +30,11 @@ node_modules/.installed: package.json package-lock.json
 start: setup
 	$(PY) -m devtools.start
 
-lint: setup
+lint: setup $(CHECKOV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(CHECKOV)/bin/checkov --skip-download -d infra --config-file infra/checkov.yaml
 
 test: lint
 	$(PY) -m pytest
@@ -40,4 +49,4 @@ token: setup
 	@$(PY) -m devtools.dev_token $(ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules .azurite .dev .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV) node_modules .azurite .dev .pytest_cache .mypy_cache .ruff_cache

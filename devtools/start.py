@@ -32,31 +32,13 @@ def prepare_storage(values: dict[str, str]) -> None:
 
     os.environ.update({k: v for k, v in values.items() if isinstance(v, str)})
     settings = Settings()
-    from shared.adapters import (
-        credit_wakes,
-        learners,
-        partner_users,
-        queues,
-        report_removals,
-        skills_report,
-    )
+    from shared.adapters import names, queues
 
     tables = TableStore(settings)
-    for table in (
-        partner_users.TABLE,
-        learners.TABLE,
-        credit_wakes.TABLE,
-        skills_report.TABLE,
-        report_removals.TABLE,
-    ):
+    for table in names.TABLES:
         tables.table(table)
     queue_store = queues.QueueStore(settings)
-    for queue in (
-        queues.LEARNING_EVENTS,
-        queues.LEARNING_EVENTS_POISON,
-        queues.CREDITS_DUE,
-        queues.CREDITS_DUE_POISON,
-    ):
+    for queue in names.QUEUES:
         queue_store.queue(queue)
 
 
