@@ -25,7 +25,7 @@ from azure.functions.queue import QueueMessage as HostQueueMessage
 from azure.functions.timer import TimerRequest as HostTimerRequest
 from azure.storage.queue import QueueClient
 
-from devtools.routing import Route, find_route, http_routes
+from devtools.routing import Route, find_route, http_routes, invoke
 
 ROOT = Path(__file__).resolve().parent.parent
 logger = logging.getLogger("skills_link.host")
@@ -140,7 +140,7 @@ class FunctionHost:
             body=body,
         )
         response: func.HttpResponse = self._timed(
-            route.name, "http", lambda: route.function(request)
+            route.name, "http", lambda: invoke(route.function, request, route.name)
         )
         out_headers = dict(response.headers)
         if response.mimetype:

@@ -62,3 +62,21 @@ def find_route(routes: list[Route], method: str, path: str) -> tuple[Route, dict
         if params is not None:
             return route, params
     return None
+
+
+@dataclass(frozen=True)
+class DevContext:
+    """What the Functions host passes as `context`: here, the invocation id."""
+
+    invocation_id: str
+    function_name: str = ""
+
+
+def invoke(function: Any, trigger: Any, name: str = "") -> Any:
+    """Call a function as the host does: the trigger, and `context` when declared."""
+    import inspect
+    import uuid
+
+    if "context" in inspect.signature(function).parameters:
+        return function(trigger, context=DevContext(str(uuid.uuid4()), name))
+    return function(trigger)

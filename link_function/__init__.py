@@ -13,7 +13,7 @@ bp = func.Blueprint()
 
 
 @bp.route(route="me/links", methods=["POST"])
-def link_learner(req: func.HttpRequest) -> func.HttpResponse:
+def link_learner(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
     from shared.services import link
 
@@ -21,12 +21,14 @@ def link_learner(req: func.HttpRequest) -> func.HttpResponse:
         result = link.link(rt.services, caller, req.get_body())
         return json_response(result.association, 201 if result.created else 200)
 
-    return handle(req, act)
+    return handle(req, act, context)
 
 
 @bp.route(route="me", methods=["GET"])
-def my_profile(req: func.HttpRequest) -> func.HttpResponse:
+def my_profile(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
     from shared.services import profile
 
-    return handle(req, lambda rt, caller: json_response(profile.profile(rt.services, caller)))
+    return handle(
+        req, lambda rt, caller: json_response(profile.profile(rt.services, caller)), context
+    )

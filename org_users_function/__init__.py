@@ -13,7 +13,7 @@ bp = func.Blueprint()
 
 
 @bp.route(route="org/users", methods=["GET"])
-def list_org_users(req: func.HttpRequest) -> func.HttpResponse:
+def list_org_users(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
     from shared.services import org_users
 
@@ -23,11 +23,11 @@ def list_org_users(req: func.HttpRequest) -> func.HttpResponse:
         )
         return json_response(page)
 
-    return handle(req, act)
+    return handle(req, act, context)
 
 
 @bp.route(route="org/users", methods=["POST"])
-def add_org_user(req: func.HttpRequest) -> func.HttpResponse:
+def add_org_user(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
     from shared.services import org_users
 
@@ -36,11 +36,12 @@ def add_org_user(req: func.HttpRequest) -> func.HttpResponse:
         lambda rt, caller: json_response(
             org_users.add_user(rt.services, caller, req.get_body()), 201
         ),
+        context,
     )
 
 
 @bp.route(route="org/users/{email}", methods=["DELETE"])
-def remove_org_user(req: func.HttpRequest) -> func.HttpResponse:
+def remove_org_user(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
     from shared.services import departure
 
@@ -48,4 +49,4 @@ def remove_org_user(req: func.HttpRequest) -> func.HttpResponse:
         departed = departure.depart_user(rt.services, caller, req.route_params.get("email"))
         return json_response(departed, 200 if departed.already_departed else 202)
 
-    return handle(req, act)
+    return handle(req, act, context)

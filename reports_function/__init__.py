@@ -12,7 +12,7 @@ bp = func.Blueprint()
 
 
 @bp.route(route="org/skills-report", methods=["GET"])
-def skills_report(req: func.HttpRequest) -> func.HttpResponse:
+def skills_report(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
     from shared.services import reports
 
@@ -28,12 +28,14 @@ def skills_report(req: func.HttpRequest) -> func.HttpResponse:
             )
         return json_response(page)
 
-    return handle(req, act)
+    return handle(req, act, context)
 
 
 @bp.route(route="org/designations", methods=["GET"])
-def designations(req: func.HttpRequest) -> func.HttpResponse:
+def designations(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
     from shared.services import reports
 
-    return handle(req, lambda rt, caller: json_response(reports.designations(rt.services, caller)))
+    return handle(
+        req, lambda rt, caller: json_response(reports.designations(rt.services, caller)), context
+    )

@@ -49,8 +49,11 @@ class ServiceError(Exception):
     def code(self) -> str:
         return self.kind.code
 
-    def body(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message, **self.extra}}
+    def body(self, request_id: str | None = None) -> dict[str, Any]:
+        detail = {"code": self.code, "message": self.message, **self.extra}
+        if request_id is not None:
+            detail["request_id"] = request_id
+        return {"error": detail}
 
 
 ASK_AN_ADMIN = "Ask a Global admin or Account admin of your organization."
@@ -91,6 +94,12 @@ LEARN_PROFILE_HAS_NO_MSA = ErrorKind(
         "Account management, associate your personal Microsoft account (MSA). Then link again."
     },
 )
+PAYLOAD_TOO_LARGE = ErrorKind(413, "payload_too_large", "The request body is larger than 64 KiB.")
+UNSUPPORTED_MEDIA_TYPE = ErrorKind(
+    415,
+    "unsupported_media_type",
+    "A request with a body must say Content-Type: application/json.",
+)
 ASSOCIATION_LIMITED = ErrorKind(429, "association_limited", "Association is limited.")
 INTERNAL_ERROR = ErrorKind(500, "internal_error", "Something went wrong.")
 PROGRAM_NOT_CONFIGURED = ErrorKind(
@@ -124,6 +133,8 @@ CATALOGUE: tuple[ErrorKind, ...] = (
     USER_NOT_FOUND,
     ALREADY_LINKED,
     USER_EXISTS,
+    PAYLOAD_TOO_LARGE,
+    UNSUPPORTED_MEDIA_TYPE,
     LEARN_PROFILE_HAS_NO_MSA,
     ASSOCIATION_LIMITED,
     INTERNAL_ERROR,

@@ -171,6 +171,7 @@ class ErrorDetail(BaseModel):
 
     code: str
     message: str
+    request_id: str | None = None
     field: str | None = None
     reason: str | None = None
     next_available_at: Instant | None = None

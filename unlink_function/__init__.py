@@ -12,7 +12,7 @@ bp = func.Blueprint()
 
 
 @bp.route(route="me/links/{program}", methods=["DELETE"])
-def unlink_learner(req: func.HttpRequest) -> func.HttpResponse:
+def unlink_learner(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.responses import handle
     from shared.services import unlink
 
@@ -20,4 +20,4 @@ def unlink_learner(req: func.HttpRequest) -> func.HttpResponse:
         unlink.unlink(rt.services, caller, req.route_params.get("program"))
         return func.HttpResponse(status_code=204)
 
-    return handle(req, act)
+    return handle(req, act, context)

@@ -87,7 +87,8 @@ def _operation(op: Operation) -> dict[str, Any]:
         if op.csv:
             content["text/csv"] = {"schema": {"type": "string"}}
         responses[str(status)] = {"description": "Success", "content": content}
-    for status in (*op.errors, 500):
+    body_errors = (413, 415) if op.body is not None else ()
+    for status in sorted({*op.errors, *body_errors, 500}):
         responses[str(status)] = {
             "description": "Error: " + ", ".join(ERRORS[status]),
             "content": {"application/json": {"schema": _ref(ErrorResponse)}},

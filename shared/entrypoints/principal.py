@@ -22,6 +22,7 @@ EMAIL_CLAIMS = (
 )
 ROLE_CLAIMS = ("roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role")
 MAX_CLAIM_LENGTH = 320
+MAX_PRINCIPAL_LENGTH = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ def caller_from_headers(headers: Mapping[str, str], *, trust_header: bool) -> Ca
     raw = next((v for k, v in headers.items() if k.lower() == PRINCIPAL_HEADER.lower()), None)
     if not raw:
         raise unauthenticated("Sign in first: the request carries no client principal.")
+    if len(raw) > MAX_PRINCIPAL_LENGTH:
+        raise unauthenticated("The client principal is larger than 16 KiB.")
     try:
         document = json.loads(_decode_base64(raw).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:

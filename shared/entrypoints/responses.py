@@ -3,6 +3,7 @@ into the contract's response."""
 
 import json
 import logging
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -29,11 +30,35 @@ def json_response(
     )
 
 
-def error_response(error: ServiceError) -> func.HttpResponse:
-    return json_response(error.body(), error.status, error.headers)
+MAX_BODY_BYTES = 64 * 1024
 
 
-def handle(request: func.HttpRequest, action: Action) -> func.HttpResponse:
+def error_response(error: ServiceError, request_id: str | None = None) -> func.HttpResponse:
+    return json_response(error.body(request_id), error.status, error.headers)
+
+
+def check_body(request: func.HttpRequest) -> None:
+    """Body size (413), then media type (415): a request with a body says it is JSON,
+    so a cross-site form cannot act for a signed-in person."""
+    if request.method.upper() not in ("POST", "PUT", "PATCH"):
+        return
+    if len(request.get_body() or b"") > MAX_BODY_BYTES:
+        raise errors.PAYLOAD_TOO_LARGE()
+    content_type = next((v for k, v in request.headers.items() if k.lower() == "content-type"), "")
+    if content_type.split(";", 1)[0].strip().lower() != "application/json":
+        raise errors.UNSUPPORTED_MEDIA_TYPE()
+
+
+def handle(request: func.HttpRequest, action: Action, context: Any = None) -> func.HttpResponse:
+    """The contract's order: identity, body size, media type, then the action; every
+    answer carries the invocation id as x-request-id, and every error body too."""
+    request_id = str(getattr(context, "invocation_id", None) or uuid.uuid4())
+    response = _answer(request, action, request_id)
+    response.headers["x-request-id"] = request_id
+    return response
+
+
+def _answer(request: func.HttpRequest, action: Action, request_id: str) -> func.HttpResponse:
     from azure.core.exceptions import AzureError
 
     try:
@@ -41,12 +66,13 @@ def handle(request: func.HttpRequest, action: Action) -> func.HttpResponse:
         caller = caller_from_headers(
             request.headers, trust_header=current.settings.trusts_principal_header
         )
+        check_body(request)
         return action(current, caller)
     except ServiceError as error:
-        return error_response(error)
+        return error_response(error, request_id)
     except ConcurrencyConflict:
         logger.exception("Records kept changing during %s %s", request.method, request.url)
-        return error_response(errors.BUSY())
+        return error_response(errors.BUSY(), request_id)
     except CorruptRow as corrupt:
         logger.exception(
             "A stored row cannot be read: table %s, partition %s, row %s",
@@ -54,10 +80,10 @@ def handle(request: func.HttpRequest, action: Action) -> func.HttpResponse:
             corrupt.partition_key,
             corrupt.row_key,
         )
-        return error_response(errors.INTERNAL_ERROR())
+        return error_response(errors.INTERNAL_ERROR(), request_id)
     except AzureError:
         logger.exception("Storage failed during %s %s", request.method, request.url)
-        return error_response(errors.STORAGE_UNAVAILABLE())
+        return error_response(errors.STORAGE_UNAVAILABLE(), request_id)
     except Exception:
         logger.exception("Unexpected failure during %s %s", request.method, request.url)
-        return error_response(errors.INTERNAL_ERROR())
+        return error_response(errors.INTERNAL_ERROR(), request_id)

@@ -27,12 +27,22 @@ def skills_report(ctx: Context, caller: Caller, continuation: str | None) -> Rep
     return ReportPage(rows=rows, continuation=next_token)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """A cell a spreadsheet opens as text: one that could start a formula gets a
+    leading apostrophe (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def as_csv(rows: list[ReportRow]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.model_dump(mode="json").items()})
+        writer.writerow({k: csv_cell(v) for k, v in row.model_dump(mode="json").items()})
     return buffer.getvalue()
 
 

@@ -320,6 +320,7 @@ def test_assertion_replayed_by_another_caller_is_401_and_changes_nothing(
     assert response.json()["error"] == {
         "code": "invalid_assertion",
         "message": response.json()["error"]["message"],
+        "request_id": response.headers["x-request-id"],
         "reason": "replayed",
     }
     assert user_state(thief).associations == []
@@ -562,3 +563,60 @@ def test_key_rotation_an_assertion_verified_by_any_configured_key_is_accepted(
     )  # fmt: skip
     response = api.link(person, "learn", wrong_audience)
     assert (response.status, response.json()["error"]["reason"]) == (401, "audience")
+
+
+def test_checks_run_in_the_contract_order_with_body_size_and_media_type(
+    world: World, api: FunctionClient
+) -> None:
+    """identity (401), body size (413), media type (415), partner user (403), body (400)."""
+    tenant = world.tenant()
+    stranger = world.person(tenant)
+    huge = b'{"program": "' + b"x" * (64 * 1024) + b'"}'
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    cases = [
+        (None, huge, form, 401, "unauthenticated"),
+        (stranger, huge, form, 413, "payload_too_large"),
+        (stranger, b'{"program": "learn"}', form, 415, "unsupported_media_type"),
+        (stranger, b'{"program": "learn"}', {"Content-Type": "text/plain"}, 415, None),
+        (stranger, b'{"program": "learn"}', {"Content-Type": "application/json; charset=utf-8"}, 403, "not_partner_center_user"),
+    ]  # fmt: skip
+    for who, body, headers, status, code in cases:
+        response = api.call("POST", "me/links", person=who, body=body, headers=headers)
+        assert response.status == status, (status, response.body[:200])
+        if code:
+            assert response.error_code == code
+
+
+def test_a_cross_site_form_post_cannot_link_anyone(world: World, api: FunctionClient) -> None:
+    person = api.member(world)
+    learner = unique("MCID")
+    body = json.dumps({"program": "learn", "assertion": world.assertion(learner)}).encode()
+    for media_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data"):
+        response = api.call(
+            "POST", "me/links", person=person, body=body, headers={"Content-Type": media_type}
+        )
+        assert (response.status, response.error_code) == (415, "unsupported_media_type")
+    assert learner_state("learn", learner) is None
+    assert user_state(person).associations == []
+
+
+def test_a_principal_header_over_16_kib_is_401(world: World, api: FunctionClient) -> None:
+    person = api.member(world)
+    claims = [{"typ": "x-padding", "val": "p" * 300} for _ in range(60)]
+    document = json.loads(base64.b64decode(person.header))
+    document["claims"] += claims
+    big = base64.b64encode(json.dumps(document).encode()).decode()
+    assert len(big) > 16 * 1024
+    response = api.call("GET", "me", headers={"X-MS-CLIENT-PRINCIPAL": big})
+    assert (response.status, response.error_code) == (401, "unauthenticated")
+
+
+def test_every_answer_carries_its_request_id_and_every_error_body_too(
+    world: World, api: FunctionClient
+) -> None:
+    person = api.member(world)
+    ok = api.profile(person)
+    refused = api.profile(world.person())
+    assert ok.status == 200 and ok.headers["x-request-id"]
+    assert refused.json()["error"]["request_id"] == refused.headers["x-request-id"]
+    assert ok.headers["x-request-id"] != refused.headers["x-request-id"]

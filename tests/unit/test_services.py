@@ -295,3 +295,35 @@ def test_a_stray_removal_of_a_learner_with_no_rows_is_simply_dropped(
     summary = refresh.refresh(fake_ctx, date(2026, 2, 10))
     assert (summary.removals_read, summary.rows_removed) == (1, 0)
     assert fake_ctx.stores.removals.due(date(2026, 2, 10), 10) == []
+
+
+def test_the_skills_report_csv_is_safe_to_open_in_a_spreadsheet() -> None:
+    import csv
+    import io
+    from datetime import UTC, datetime
+
+    from shared.wire import ReportRow
+
+    when = datetime(2026, 1, 5, tzinfo=UTC)
+    hostile = ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(A1)", "\tTab", "\rCR", "Pat, Jr."]
+    rows = [
+        ReportRow(
+            email="p@contoso.com",
+            display_name=name,
+            program="learn",
+            learner_id="MCID-1",
+            credential_id="AZ-104",
+            kind="certification",
+            title=name,
+            completed_at=when,
+            credited_at=when,
+            removal_on=None,
+        )
+        for name in hostile
+    ]
+    parsed = list(csv.DictReader(io.StringIO(reports.as_csv(rows))))
+    assert [r["display_name"] for r in parsed] == [
+        "'" + name if name[0] in "=+-@\t\r" else name for name in hostile
+    ]
+    assert [r["title"] for r in parsed] == [r["display_name"] for r in parsed]
+    assert parsed[0]["removal_on"] == ""
