@@ -4,6 +4,7 @@ touch settings or storage: a failed import hides every function."""
 import azure.functions as func
 
 from credit_processor import bp as credit_processor_bp
+from health_function import bp as health_bp
 from link_function import bp as link_bp
 from monthly_refresh import bp as monthly_refresh_bp
 from openapi_function import bp as openapi_bp
@@ -19,6 +20,7 @@ BLUEPRINTS = (
     reports_bp,
     monthly_refresh_bp,
     openapi_bp,
+    health_bp,
 )
 
 

@@ -131,6 +131,11 @@ class ReportRow(WireModel):
     removal_on: date | None
 
 
+class HealthStatus(WireModel):
+    status: Literal["ok"]
+    checks: dict[str, str]
+
+
 class ReportPage(WireModel):
     rows: list[ReportRow]
     continuation: str | None

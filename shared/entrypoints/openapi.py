@@ -15,6 +15,7 @@ from shared.wire import (
     Association,
     Departure,
     ErrorResponse,
+    HealthStatus,
     LinkRequest,
     OrgUser,
     OrgUserPage,
@@ -36,6 +37,7 @@ class Operation:
     query: tuple[str, ...] = ()
     path_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     csv: bool = False
+    public: bool = False
 
 
 PROGRAM_PARAM = {"program": {"type": "string", "enum": ["learn", "partner_university"]}}
@@ -69,6 +71,10 @@ OPERATIONS = (
     Operation(
         "get", "/org/designations", "Designation points from credited rows",
         {200: DesignationsView}, (401, 403, 503),
+    ),
+    Operation(
+        "get", "/health", "Whether settings and storage are fine (no personal data)",
+        {200: HealthStatus}, (503,), public=True,
     ),
 )  # fmt: skip
 
@@ -108,7 +114,7 @@ def _operation(op: Operation) -> dict[str, Any]:
         + "_".join(part.strip("{}") for part in op.path.strip("/").split("/")),
         "parameters": parameters,
         "responses": responses,
-        "security": [{"appServicePrincipal": []}],
+        "security": [] if op.public else [{"appServicePrincipal": []}],
     }
     if op.body is not None:
         document["requestBody"] = {

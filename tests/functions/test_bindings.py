@@ -18,6 +18,7 @@ EXPECTED_HTTP = {
     "skills_report": ("org/skills-report", ["GET"]),
     "designations": ("org/designations", ["GET"]),
     "openapi_json": ("openapi.json", ["GET"]),
+    "health": ("health", ["GET"]),
 }
 
 

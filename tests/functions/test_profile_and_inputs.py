@@ -176,3 +176,32 @@ def test_in_azure_without_storage_settings_every_call_is_503_naming_the_setting(
     assert (response.status, response.error_code) == (503, "service_misconfigured")
     assert "AzureWebJobsStorage__accountName" in response.json()["error"]["message"]
     assert "AzureWebJobsStorage__accountName" in caplog.text
+
+
+def test_health_is_200_with_settings_and_storage_fine_and_503_naming_what_failed(
+    api: FunctionClient, azure_runtime: Any
+) -> None:
+    from shared import bootstrap
+
+    ok = api.call("GET", "health")
+    assert (ok.status, ok.json()) == (
+        200,
+        {"status": "ok", "checks": {"settings": "ok", "storage": "ok"}},
+    )
+    unreachable = azure_runtime.settings.model_copy(
+        update={"storage_connection": "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+                "AccountKey=a2V5;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;"
+                "QueueEndpoint=http://127.0.0.1:9/devstoreaccount1;"}
+    )  # fmt: skip
+    bootstrap.install(bootstrap.Runtime(unreachable, azure_runtime.clock))
+    down = api.call("GET", "health")
+    assert (down.status, down.error_code) == (503, "storage_unavailable")
+    assert down.json()["error"]["dependency"] == "storage"
+    assert down.headers["Retry-After"]
+    misconfigured = azure_runtime.settings.model_copy(
+        update={"storage_connection": None, "website_instance_id": "abc"}
+    )
+    bootstrap.install(bootstrap.Runtime(misconfigured, azure_runtime.clock))
+    broken = api.call("GET", "health")
+    assert (broken.status, broken.error_code) == (503, "service_misconfigured")
+    assert broken.json()["error"]["dependency"] == "storage"
