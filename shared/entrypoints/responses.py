@@ -71,19 +71,39 @@ def _answer(request: func.HttpRequest, action: Action, request_id: str) -> func.
     except ServiceError as error:
         return error_response(error, request_id)
     except ConcurrencyConflict:
-        logger.exception("Records kept changing during %s %s", request.method, request.url)
+        logger.exception(
+            "Records kept changing during %s %s (request %s)",
+            request.method,
+            request.url,
+            request_id,
+            extra={"request_id": request_id},
+        )
         return error_response(errors.BUSY(), request_id)
     except CorruptRow as corrupt:
         logger.exception(
-            "A stored row cannot be read: table %s, partition %s, row %s",
+            "A stored row cannot be read: table %s, partition %s, row %s (request %s)",
             corrupt.table,
             corrupt.partition_key,
             corrupt.row_key,
+            request_id,
+            extra={"request_id": request_id},
         )
         return error_response(errors.INTERNAL_ERROR(), request_id)
     except AzureError:
-        logger.exception("Storage failed during %s %s", request.method, request.url)
+        logger.exception(
+            "Storage failed during %s %s (request %s)",
+            request.method,
+            request.url,
+            request_id,
+            extra={"request_id": request_id},
+        )
         return error_response(errors.STORAGE_UNAVAILABLE(), request_id)
     except Exception:
-        logger.exception("Unexpected failure during %s %s", request.method, request.url)
+        logger.exception(
+            "Unexpected failure during %s %s (request %s)",
+            request.method,
+            request.url,
+            request_id,
+            extra={"request_id": request_id},
+        )
         return error_response(errors.INTERNAL_ERROR(), request_id)

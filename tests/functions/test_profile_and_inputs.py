@@ -205,3 +205,21 @@ def test_health_is_200_with_settings_and_storage_fine_and_503_naming_what_failed
     broken = api.call("GET", "health")
     assert (broken.status, broken.error_code) == (503, "service_misconfigured")
     assert broken.json()["error"]["dependency"] == "storage"
+
+
+def test_the_request_id_of_a_failure_is_on_its_log_line(
+    world: World, api: FunctionClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    from shared import bootstrap
+    from shared.adapters.keys import encode_key
+    from shared.adapters.partner_users import TABLE
+
+    person = api.member(world)
+    table = bootstrap.current().tables.table(TABLE)
+    entity = table.get_entity(encode_key(person.tenant_id), encode_key(person.email))
+    entity["Data"] = "{}"
+    table.upsert_entity(entity)
+    response = api.profile(person)
+    request_id = response.json()["error"]["request_id"]
+    assert [r for r in caplog.records if getattr(r, "request_id", None) == request_id]
+    assert request_id in caplog.text
