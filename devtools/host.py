@@ -32,6 +32,14 @@ logger = logging.getLogger("skills_link.host")
 PROCESSING_LEASE_SECONDS = 300
 
 
+def query_params(query: str) -> dict[str, str]:
+    """A repeated parameter (`?status=a&status=b`) arrives as one comma-separated value."""
+    params: dict[str, str] = {}
+    for key, value in parse_qsl(query):
+        params[key] = f"{params[key]},{value}" if key in params else value
+    return params
+
+
 def parse_timespan(value: str) -> timedelta:
     hours, minutes, seconds = (float(part) for part in value.split(":"))
     return timedelta(hours=hours, minutes=minutes, seconds=seconds)
@@ -135,7 +143,7 @@ class FunctionHost:
             method=method,
             url=f"http://localhost{path}" + (f"?{query}" if query else ""),
             headers=headers,
-            params=dict(parse_qsl(query)),
+            params=query_params(query),
             route_params=route_params,
             body=body,
         )

@@ -17,7 +17,13 @@ def skills_report(req: func.HttpRequest, context: func.Context) -> func.HttpResp
     from shared.services import reports
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
-        page = reports.skills_report(rt.services, caller, req.params.get("continuation"))
+        page = reports.skills_report(
+            rt.services,
+            caller,
+            req.params.get("continuation"),
+            status=req.params.get("status"),
+            expiring_within=req.params.get("expiring_within"),
+        )
         if "text/csv" in (req.headers.get("Accept") or "").lower():
             headers = {"x-continuation": page.continuation} if page.continuation else {}
             return func.HttpResponse(
@@ -37,5 +43,9 @@ def designations(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
     from shared.services import reports
 
     return handle(
-        req, lambda rt, caller: json_response(reports.designations(rt.services, caller)), context
+        req,
+        lambda rt, caller: json_response(
+            reports.designations(rt.services, caller, req.params.get("on"))
+        ),
+        context,
     )

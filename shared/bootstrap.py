@@ -95,6 +95,7 @@ def build_context(stores: "Stores", settings: Settings, clock: Clock) -> "Contex
         verifiers=AssertionVerifiers(settings),
         credit_delay=settings.credit_delay,
         handlers=HANDLERS,
+        expiry_warning=settings.expiry_warning,
     )
 
 

@@ -1,14 +1,15 @@
 """The wire shapes of the contract. Field names here are the contract's, exactly."""
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
 from shared.domain.model import AssociationRecord, CredentialRecord, PartnerUser
 from shared.domain.types import (
     PROGRAMS,
     CredentialKind,
+    CredentialStatus,
     EndReason,
     Instant,
     Program,
@@ -68,6 +69,8 @@ class Credential(WireModel):
     kind: CredentialKind
     title: str
     completed_at: Instant
+    expires_at: Instant | None
+    status: CredentialStatus
 
 
 class PendingCredit(WireModel):
@@ -129,6 +132,9 @@ class ReportRow(WireModel):
     completed_at: Instant
     credited_at: Instant
     removal_on: date | None
+    # New columns go at the end; defaults let rows stored before them be read.
+    expires_at: Instant | None = None
+    status: CredentialStatus = "active"
 
 
 class HealthStatus(WireModel):
@@ -156,11 +162,18 @@ class LearningEvent(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     event_id: Annotated[str, AfterValidator(_bounded_id)]
-    type: Literal["credential.completed"]
+    type: Literal["credential.completed", "credential.renewed"]
     program: Program
     learner_id: Annotated[str, AfterValidator(_bounded_id)]
     credential: LearningCredential
     completed_at: Instant
+    expires_at: Instant | None = None
+
+    @model_validator(mode="after")
+    def _a_renewal_says_until_when(self) -> "LearningEvent":
+        if self.type == "credential.renewed" and self.expires_at is None:
+            raise ValueError("a credential.renewed event needs expires_at")
+        return self
 
 
 class Departure(WireModel):
@@ -201,9 +214,15 @@ def association_of(record: AssociationRecord) -> Association:
     )
 
 
-def credential_of(record: CredentialRecord) -> Credential:
+def credential_of(record: CredentialRecord, now: datetime, warning: timedelta) -> Credential:
+    """Its status is computed when read, with the clock and EXPIRY_WARNING."""
     return Credential(
-        id=record.id, kind=record.kind, title=record.title, completed_at=record.completed_at
+        id=record.id,
+        kind=record.kind,
+        title=record.title,
+        completed_at=record.completed_at,
+        expires_at=record.expires_at,
+        status=record.status(now, warning),
     )
 
 

@@ -37,6 +37,7 @@ def report_row_of(program: Program, learner_id: str, credited: CreditedRecord) -
         completed_at=credited.credential.completed_at,
         credited_at=credited.credited_at,
         removal_on=credited.removal_on,
+        expires_at=credited.credential.expires_at,
     )
 
 

@@ -4,7 +4,15 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.domain.types import PROGRAMS, CredentialKind, EndReason, Instant, Program, UserStatus
+from shared.domain.types import (
+    PROGRAMS,
+    CredentialKind,
+    CredentialStatus,
+    EndReason,
+    Instant,
+    Program,
+    UserStatus,
+)
 
 CLAIM_LEASE = timedelta(seconds=60)
 """How long a partner user's claim on a learner may wait for the learner's side to
@@ -177,10 +185,28 @@ class CredentialRecord(BaseModel):
     kind: CredentialKind
     title: str
     completed_at: Instant
+    expires_at: Instant | None = None
+    """None: it never expires (trainings, assessments, fundamentals)."""
 
     def merged(self, reported: "CredentialRecord") -> "CredentialRecord":
+        """The earliest completion, and the latest expiry any report gave: reports and
+        renewals may come in any order and any number of times."""
         earliest = min(self, reported, key=lambda c: c.completed_at)
-        return self if earliest.completed_at == self.completed_at else reported
+        kept = self if earliest.completed_at == self.completed_at else reported
+        expiries = [c.expires_at for c in (self, reported) if c.expires_at is not None]
+        latest = max(expiries) if expiries else None
+        return kept if kept.expires_at == latest else kept.model_copy(update={"expires_at": latest})
+
+    def status(self, now: datetime, warning: timedelta) -> CredentialStatus:
+        if self.expires_at is None:
+            return "active"
+        if self.expires_at <= now:
+            return "expired"
+        return "expiring" if self.expires_at - now <= warning else "active"
+
+    def active_on(self, day: date) -> bool:
+        """Counts for designations on that day: it expires on a later day, or never."""
+        return self.expires_at is None or self.expires_at.date() > day
 
 
 class CreditedRecord(BaseModel):

@@ -11,6 +11,7 @@ PROGRAMS: tuple[Program, ...] = ("learn", "partner_university")
 EndReason = Literal["unlinked", "moved", "user_departed"]
 UserStatus = Literal["active", "departed"]
 CredentialKind = Literal["certification", "assessment", "training"]
+CredentialStatus = Literal["active", "expiring", "expired"]
 
 
 def program_named(value: object) -> Program:

@@ -66,11 +66,12 @@ OPERATIONS = (
     ),
     Operation(
         "get", "/org/skills-report", "The Skills Report, paged (JSON or CSV)",
-        {200: ReportPage}, (400, 401, 403, 503), query=("continuation",), csv=True,
+        {200: ReportPage}, (400, 401, 403, 503),
+        query=("continuation", "status", "expiring_within"), csv=True,
     ),
     Operation(
         "get", "/org/designations", "Designation points from credited rows",
-        {200: DesignationsView}, (401, 403, 503),
+        {200: DesignationsView}, (400, 401, 403, 503), query=("on",),
     ),
     Operation(
         "get", "/health", "Whether settings and storage are fine (no personal data)",

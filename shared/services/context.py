@@ -28,6 +28,7 @@ class Context:
     verifiers: Verifiers
     credit_delay: timedelta
     handlers: HandlerTables
+    expiry_warning: timedelta = timedelta(days=60)
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.stores, self.clock, self.credit_delay, self.handlers)

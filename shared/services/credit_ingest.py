@@ -37,12 +37,14 @@ def ingest(ctx: Context, event: LearningEvent) -> None:
         kind=event.credential.kind,
         title=event.credential.title,
         completed_at=event.completed_at,
+        expires_at=event.expires_at,
     )
+    # An expiry may change rows already credited, so then the whole partition is
+    # read (still one request); otherwise just the state row and this credential.
+    only = None if event.expires_at is not None else reported.id
 
     def attempt(uow: UnitOfWork, _: int) -> None:
-        learner = uow.stores.learners.load(
-            event.program, event.learner_id, only_credential=reported.id
-        )
+        learner = uow.stores.learners.load(event.program, event.learner_id, only_credential=only)
         learner.record_credential(reported, uow.credit_delay)
         uow.commit(learner)
 

@@ -11,7 +11,7 @@ from shared.adapters.skills_report import report_row_of
 from shared.adapters.unit_of_work import HandlerTables, UnitOfWork
 from shared.domain.events import AssociationEnded, AssociationStarted, CredentialRecorded, Credited
 from shared.domain.learner import Learner
-from shared.domain.model import AssociationRecord, CreditedRecord, removal_date
+from shared.domain.model import CreditedRecord, removal_date
 from shared.services import credit_apply
 
 
@@ -62,13 +62,12 @@ def file_removal(event: AssociationEnded, learner: Learner, uow: UnitOfWork) -> 
 
 
 def _rewrite_rows(
-    uow: UnitOfWork, learner: Learner, association: AssociationRecord, rows: list[CreditedRecord]
+    uow: UnitOfWork, learner: Learner, tenant_id: str, rows: list[CreditedRecord]
 ) -> None:
     """The report first: the learner's rows decide what is left to do, so a failure
     between the two writes leaves work that a retry still sees."""
     uow.stores.report.put_rows(
-        association.tenant_id,
-        [report_row_of(learner.program, learner.learner_id, c) for c in rows],
+        tenant_id, [report_row_of(learner.program, learner.learner_id, c) for c in rows]
     )
     uow.stores.learners.put_credited(learner.program, learner.learner_id, rows)
 
@@ -82,7 +81,8 @@ def mark_rows_for_removal(event: AssociationEnded, learner: Learner, uow: UnitOf
     on = removal_date(ended.ended_at)
     rows = [c for c in learner.credited_for(ended.tenant_id) if c.removal_on != on]
     if rows:
-        _rewrite_rows(uow, learner, ended, [c.model_copy(update={"removal_on": on}) for c in rows])
+        marked = [c.model_copy(update={"removal_on": on}) for c in rows]
+        _rewrite_rows(uow, learner, ended.tenant_id, marked)
 
 
 def keep_rows_on_return(event: AssociationStarted, learner: Learner, uow: UnitOfWork) -> None:
@@ -91,9 +91,8 @@ def keep_rows_on_return(event: AssociationStarted, learner: Learner, uow: UnitOf
     started = event.association
     rows = [c for c in learner.credited_for(started.tenant_id) if c.removal_on is not None]
     if rows:
-        _rewrite_rows(
-            uow, learner, started, [c.model_copy(update={"removal_on": None}) for c in rows]
-        )
+        kept = [c.model_copy(update={"removal_on": None}) for c in rows]
+        _rewrite_rows(uow, learner, started.tenant_id, kept)
 
 
 def copy_end_to_user(event: AssociationEnded, learner: Learner, uow: UnitOfWork) -> None:
@@ -109,6 +108,24 @@ def credit_if_already_due(event: CredentialRecorded, learner: Learner, uow: Unit
             uow,
             Wake(learner.program, learner.learner_id, event.active.association_id, event.due_at),
         )
+
+
+def show_the_new_expiry_on_credited_rows(
+    event: CredentialRecorded, learner: Learner, uow: UnitOfWork
+) -> None:
+    """A renewal extends the same credential: its credited rows (any organization)
+    and their Skills Report rows show the new expiry; no second row appears. Safe
+    to repeat: a redelivered event finishes what a failure cut short."""
+    expires_at = event.credential.expires_at
+    by_tenant: dict[str, list[CreditedRecord]] = {}
+    for row in learner.credited:
+        if row.credential.id == event.credential.id and row.credential.expires_at != expires_at:
+            credential = row.credential.model_copy(update={"expires_at": expires_at})
+            by_tenant.setdefault(row.tenant_id, []).append(
+                row.model_copy(update={"credential": credential})
+            )
+    for tenant_id, rows in by_tenant.items():
+        _rewrite_rows(uow, learner, tenant_id, rows)
 
 
 def project_to_skills_report(event: Credited, learner: Learner, uow: UnitOfWork) -> None:
@@ -131,7 +148,7 @@ HANDLERS = HandlerTables(
     after_commit={
         AssociationStarted: [keep_rows_on_return],
         AssociationEnded: [mark_rows_for_removal, copy_end_to_user],
-        CredentialRecorded: [credit_if_already_due],
+        CredentialRecorded: [show_the_new_expiry_on_credited_rows, credit_if_already_due],
         Credited: [project_to_skills_report],
     },
     on_conflict={

@@ -66,12 +66,14 @@ def _profile_once(ctx: Context, uow: UnitOfWork, caller: Caller) -> Profile:
             if active is not None and learner.exists:
                 learner = _credit_overdue(uow, learner, active)
                 pending += [
-                    PendingCredit(credential=credential_of(c), due_at=due_at)
+                    PendingCredit(
+                        credential=credential_of(c, now, ctx.expiry_warning), due_at=due_at
+                    )
                     for c, due_at in learner.pending(active, ctx.credit_delay)
                 ]
             credited += [
                 CreditedCredential(
-                    credential=credential_of(c.credential),
+                    credential=credential_of(c.credential, now, ctx.expiry_warning),
                     credited_at=c.credited_at,
                     removal_on=c.removal_on,
                 )
