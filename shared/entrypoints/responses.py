@@ -59,8 +59,6 @@ def handle(request: func.HttpRequest, action: Action, context: Any = None) -> fu
 
 
 def _answer(request: func.HttpRequest, action: Action, request_id: str) -> func.HttpResponse:
-    from azure.core.exceptions import AzureError
-
     try:
         current = runtime.current()
         caller = caller_from_headers(
@@ -70,40 +68,30 @@ def _answer(request: func.HttpRequest, action: Action, request_id: str) -> func.
         return action(current, caller)
     except ServiceError as error:
         return error_response(error, request_id)
-    except ConcurrencyConflict:
+    except Exception as failure:
+        kind, what = _failure(failure)
         logger.exception(
-            "Records kept changing during %s %s (request %s)",
+            "%s during %s %s (request %s)",
+            what,
             request.method,
             request.url,
             request_id,
             extra={"request_id": request_id},
         )
-        return error_response(errors.BUSY(), request_id)
-    except CorruptRow as corrupt:
-        logger.exception(
-            "A stored row cannot be read: table %s, partition %s, row %s (request %s)",
-            corrupt.table,
-            corrupt.partition_key,
-            corrupt.row_key,
-            request_id,
-            extra={"request_id": request_id},
+        return error_response(kind(), request_id)
+
+
+def _failure(failure: Exception) -> tuple[errors.ErrorKind, str]:
+    """The contract's answer to a failure no rule refused, and what the log says."""
+    from azure.core.exceptions import AzureError
+
+    if isinstance(failure, ConcurrencyConflict):
+        return errors.BUSY, "Records kept changing"
+    if isinstance(failure, CorruptRow):
+        return errors.INTERNAL_ERROR, (
+            f"A stored row cannot be read (table {failure.table}, "
+            f"partition {failure.partition_key}, row {failure.row_key})"
         )
-        return error_response(errors.INTERNAL_ERROR(), request_id)
-    except AzureError:
-        logger.exception(
-            "Storage failed during %s %s (request %s)",
-            request.method,
-            request.url,
-            request_id,
-            extra={"request_id": request_id},
-        )
-        return error_response(errors.STORAGE_UNAVAILABLE(), request_id)
-    except Exception:
-        logger.exception(
-            "Unexpected failure during %s %s (request %s)",
-            request.method,
-            request.url,
-            request_id,
-            extra={"request_id": request_id},
-        )
-        return error_response(errors.INTERNAL_ERROR(), request_id)
+    if isinstance(failure, AzureError):
+        return errors.STORAGE_UNAVAILABLE, "Storage failed"
+    return errors.INTERNAL_ERROR, "Unexpected failure"

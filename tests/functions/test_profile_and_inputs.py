@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.api import FunctionClient
-from tests.support.world import World, unique
+from tests.support.world import Person, World, unique
 
 ASSOCIATION_KEYS = {
     "program", "learner_id", "tenant_id", "user_email", "started_at", "ended_at", "end_reason",
@@ -129,9 +129,7 @@ def test_deeply_nested_json_is_400_in_a_body_and_401_in_a_principal(
     assert (response.status, response.error_code) == (400, "invalid_request")
 
 
-def test_a_corrupt_stored_row_is_a_500_internal_error_logged_with_its_table_and_keys(
-    world: World, api: FunctionClient, caplog: pytest.LogCaptureFixture
-) -> None:
+def a_member_whose_row_is_corrupt(world: World, api: FunctionClient, data: str) -> Person:
     from shared import bootstrap
     from shared.adapters.keys import encode_key
     from shared.adapters.partner_users import TABLE
@@ -139,8 +137,17 @@ def test_a_corrupt_stored_row_is_a_500_internal_error_logged_with_its_table_and_
     person = api.member(world)
     table = bootstrap.current().tables.table(TABLE)
     entity = table.get_entity(encode_key(person.tenant_id), encode_key(person.email))
-    entity["Data"] = '{"tenant_id": 42'
+    entity["Data"] = data
     table.upsert_entity(entity)
+    return person
+
+
+def test_a_corrupt_stored_row_is_a_500_internal_error_logged_with_its_table_and_keys(
+    world: World, api: FunctionClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    from shared.adapters.partner_users import TABLE
+
+    person = a_member_whose_row_is_corrupt(world, api, '{"tenant_id": 42')
     response = api.profile(person)
     assert (response.status, response.error_code) == (500, "internal_error")
     logged = " ".join(record.getMessage() for record in caplog.records)
@@ -210,15 +217,7 @@ def test_health_is_200_with_settings_and_storage_fine_and_503_naming_what_failed
 def test_the_request_id_of_a_failure_is_on_its_log_line(
     world: World, api: FunctionClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from shared import bootstrap
-    from shared.adapters.keys import encode_key
-    from shared.adapters.partner_users import TABLE
-
-    person = api.member(world)
-    table = bootstrap.current().tables.table(TABLE)
-    entity = table.get_entity(encode_key(person.tenant_id), encode_key(person.email))
-    entity["Data"] = "{}"
-    table.upsert_entity(entity)
+    person = a_member_whose_row_is_corrupt(world, api, "{}")
     response = api.profile(person)
     request_id = response.json()["error"]["request_id"]
     assert [r for r in caplog.records if getattr(r, "request_id", None) == request_id]
