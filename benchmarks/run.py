@@ -70,7 +70,14 @@ def _world(connection: str) -> Any:
     counter = RequestCounter()
     rt = runtime.Runtime(settings_for(keys, connection), clock, counter)
     runtime.install(rt)
-    for table in ("learners", "partnerusers", "creditwakes", "skillsreport", "reportremovals"):
+    for table in (
+        "learners",
+        "partnerusers",
+        "creditwakes",
+        "skillsreport",
+        "reportremovals",
+        "activity",
+    ):
         rt.tables.table(table)
     return World(keys, clock), rt, counter
 
@@ -106,9 +113,10 @@ def round_trips(bench: Bench, connection: str, host: Any) -> None:
             "completed_at": world.clock.now().isoformat(),
         })  # fmt: skip
 
+    # The activity log may add one write per operation (its issue allows it).
     targets = {
-        "first link": 4, "link with 20 earlier credentials": 5, "unlink": 4, "profile read": 3,
-        "event ingest": 3, "credit apply": 4,
+        "first link": 4 + 1, "link with 20 earlier credentials": 5 + 1, "unlink": 4 + 1,
+        "profile read": 3, "event ingest": 3, "credit apply": 4 + 1,
     }  # fmt: skip
     figures = {"first link": count(lambda: api.link(person, "learn", world.assertion(learner)))}
     figures["profile read"] = count(lambda: api.profile(person))

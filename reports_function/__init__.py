@@ -1,4 +1,4 @@
-"""GET /api/org/skills-report and GET /api/org/designations (admins)."""
+"""GET /api/org/skills-report, /api/org/designations and /api/org/activity (admins)."""
 
 from typing import TYPE_CHECKING
 
@@ -49,3 +49,33 @@ def designations(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
         ),
         context,
     )
+
+
+@bp.route(route="org/activity", methods=["GET"])
+def activity_log(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    from shared.entrypoints.csv_export import to_csv
+    from shared.entrypoints.responses import handle, json_response
+    from shared.services import activity_log
+    from shared.wire import ActivityEntry
+
+    def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
+        page = activity_log.activity(
+            rt.services,
+            caller,
+            since=req.params.get("since"),
+            until=req.params.get("until"),
+            types=req.params.get("type"),
+            email=req.params.get("email"),
+            continuation=req.params.get("continuation"),
+        )
+        if "text/csv" in (req.headers.get("Accept") or "").lower():
+            headers = {"x-continuation": page.continuation} if page.continuation else {}
+            return func.HttpResponse(
+                body=to_csv(ActivityEntry, page.entries),
+                status_code=200,
+                mimetype="text/csv",
+                headers=headers,
+            )
+        return json_response(page)
+
+    return handle(req, act, context)

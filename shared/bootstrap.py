@@ -55,6 +55,7 @@ class Runtime:
 
     @cached_property
     def stores(self) -> "Stores":
+        from shared.adapters.activity import ActivityTable
         from shared.adapters.credit_wakes import CreditWakeTable
         from shared.adapters.learners import LearnerTable
         from shared.adapters.partner_users import PartnerUserTable
@@ -69,6 +70,7 @@ class Runtime:
             report=SkillsReportTable(self.tables),
             removals=ReportRemovalTable(self.tables),
             queue=self.queues,
+            activity=ActivityTable(self.tables),
         )
 
     @cached_property
@@ -96,6 +98,7 @@ def build_context(stores: "Stores", settings: Settings, clock: Clock) -> "Contex
         credit_delay=settings.credit_delay,
         handlers=HANDLERS,
         expiry_warning=settings.expiry_warning,
+        activity_retention=settings.activity_retention,
     )
 
 

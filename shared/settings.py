@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     association_cool_off: timedelta = timedelta(days=30)
     credit_delay: timedelta = timedelta(days=10)
     expiry_warning: timedelta = timedelta(days=60)
+    activity_retention: timedelta = timedelta(days=730)
 
     website_instance_id: str | None = None
     website_site_name: str | None = None
@@ -100,7 +101,13 @@ class Settings(BaseSettings):
             return None
         return value.strip() if isinstance(value, str) else value
 
-    @field_validator("association_window", "association_cool_off", "credit_delay", "expiry_warning")
+    @field_validator(
+        "association_window",
+        "association_cool_off",
+        "credit_delay",
+        "expiry_warning",
+        "activity_retention",
+    )
     @classmethod
     def _not_negative(cls, value: timedelta) -> timedelta:
         if value < timedelta(0):

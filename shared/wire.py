@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
+from shared.domain.activity import ActivityRecord, ActivityType
 from shared.domain.model import AssociationRecord, CredentialRecord, PartnerUser
 from shared.domain.types import (
     PROGRAMS,
@@ -137,6 +138,25 @@ class ReportRow(WireModel):
     status: CredentialStatus = "active"
 
 
+class ActivityEntry(WireModel):
+    id: str
+    type: ActivityType
+    at: Instant
+    tenant_id: str
+    email: str
+    display_name: str
+    program: Program | None
+    learner_id: str | None
+    credential_id: str | None
+    reason: EndReason | None
+    removal_on: date | None
+
+
+class ActivityPage(WireModel):
+    entries: list[ActivityEntry]
+    continuation: str | None
+
+
 class HealthStatus(WireModel):
     status: Literal["ok"]
     checks: dict[str, str]
@@ -244,3 +264,7 @@ def org_user_of(user: PartnerUser) -> OrgUser:
         first_seen_at=user.first_seen_at,
         linked=LinkedPrograms(**{p: user.linked_in(p) for p in PROGRAMS}),
     )
+
+
+def activity_entry_of(record: ActivityRecord) -> ActivityEntry:
+    return ActivityEntry.model_validate(record.model_dump())

@@ -12,6 +12,7 @@ var tableNames = [
   'creditwakes'
   'skillsreport'
   'reportremovals'
+  'activity'
 ]
 var queueNames = [
   'learning-events'

@@ -1,7 +1,14 @@
 """The one list of every table and queue the code uses: the local set-up creates
 them, and tests/integration/test_infra.py checks that infra/ declares them all."""
 
-from shared.adapters import credit_wakes, learners, partner_users, report_removals, skills_report
+from shared.adapters import (
+    activity,
+    credit_wakes,
+    learners,
+    partner_users,
+    report_removals,
+    skills_report,
+)
 from shared.adapters.queues import ALL_QUEUES
 
 TABLES: tuple[str, ...] = (
@@ -10,5 +17,6 @@ TABLES: tuple[str, ...] = (
     credit_wakes.TABLE,
     skills_report.TABLE,
     report_removals.TABLE,
+    activity.TABLE,
 )
 QUEUES: tuple[str, ...] = ALL_QUEUES

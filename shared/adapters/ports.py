@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Generic, Protocol, TypeVar
 
+from shared.domain.activity import ActivityRecord
 from shared.domain.learner import Learner
 from shared.domain.model import CreditedRecord, PartnerUser
 from shared.wire import Program, ReportRow
@@ -126,3 +127,23 @@ class RemovalStore(Protocol):
     def due(self, today: date, limit: int) -> list[Removal]: ...
 
     def remove(self, removal: Removal) -> None: ...
+
+
+class ActivityStore(Protocol):
+    def put(self, entries: Sequence[ActivityRecord]) -> None:
+        """Idempotent: the same entry written twice is one entry."""
+        ...
+
+    def page(
+        self,
+        tenant_id: str,
+        *,
+        since: datetime,
+        until: datetime,
+        types: Sequence[str] = (),
+        email: str | None = None,
+        continuation: str | None = None,
+        page_size: int = ...,
+    ) -> tuple[list[ActivityRecord], str | None]:
+        """Newest first; raises InvalidContinuation for a token it did not hand out."""
+        ...

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from shared import errors
 from shared.adapters.errors import ConcurrencyConflict
 from shared.adapters.ports import (
+    ActivityStore,
     CreditQueue,
     LearnerStore,
     PartnerUserStore,
@@ -62,6 +63,7 @@ class Stores:
     report: ReportStore
     removals: RemovalStore
     queue: CreditQueue
+    activity: ActivityStore
 
 
 UserKey = tuple[str, str]

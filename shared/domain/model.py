@@ -100,6 +100,7 @@ class PartnerUser(BaseModel):
     """Who held the address before a departure; the next sign-in tells whether the
     reactivated record is the same person again or someone new."""
     earlier_holders_associations: list[AssociationRecord] = []
+    reactivated_at: Instant | None = None
     """History of people who held this address before, kept for the organization's
     records and never shown on the current person's profile."""
 
@@ -163,12 +164,13 @@ class PartnerUser(BaseModel):
             update={"status": "departed", "departed_at": now, "removal_on": removal_date(now)}
         )
 
-    def reactivated(self, display_name: str) -> "PartnerUser":
+    def reactivated(self, display_name: str, now: datetime) -> "PartnerUser":
         return self.model_copy(
             update={
                 "status": "active",
                 "departed_at": None,
                 "removal_on": None,
+                "reactivated_at": now,
                 "display_name": display_name,
                 "object_id": None,
                 "previous_object_id": self.object_id or self.previous_object_id,

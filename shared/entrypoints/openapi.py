@@ -11,6 +11,7 @@ from pydantic.json_schema import models_json_schema
 from shared.errors import codes_by_status
 from shared.services.designations import DesignationsView
 from shared.wire import (
+    ActivityPage,
     AddUserRequest,
     Association,
     Departure,
@@ -72,6 +73,11 @@ OPERATIONS = (
     Operation(
         "get", "/org/designations", "Designation points from credited rows",
         {200: DesignationsView}, (400, 401, 403, 503), query=("on",),
+    ),
+    Operation(
+        "get", "/org/activity", "The organization's activity log, newest first (JSON or CSV)",
+        {200: ActivityPage}, (400, 401, 403, 503),
+        query=("since", "until", "type", "email", "continuation"), csv=True,
     ),
     Operation(
         "get", "/health", "Whether settings and storage are fine (no personal data)",

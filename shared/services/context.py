@@ -29,6 +29,7 @@ class Context:
     credit_delay: timedelta
     handlers: HandlerTables
     expiry_warning: timedelta = timedelta(days=60)
+    activity_retention: timedelta = timedelta(days=730)
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.stores, self.clock, self.credit_delay, self.handlers)

@@ -6,6 +6,7 @@ from functools import partial
 
 from shared import errors
 from shared.adapters.unit_of_work import TryAgain, UnitOfWork
+from shared.domain import activity
 from shared.domain.model import AssociationRecord, PartnerUser
 from shared.domain.types import PROGRAMS
 from shared.entrypoints.principal import Caller
@@ -29,6 +30,8 @@ def depart_user(ctx: Context, caller: Caller, email_in_path: str | None) -> Depa
         return uow.write_user(caller.tenant_id, email, lambda u: u.departed(now)).value, False
 
     user, already = ctx.run(mark_departed)
+    # Written on every call, so a retry writes what a crash after the mark kept back.
+    ctx.stores.activity.put([activity.user_departed(user)])
     for program in PROGRAMS:
         current = user.active(program)
         if current is not None:

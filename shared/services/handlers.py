@@ -9,6 +9,7 @@ what a failure cut short. On a conflict, the claim is released."""
 from shared.adapters.ports import Removal, Wake
 from shared.adapters.skills_report import report_row_of
 from shared.adapters.unit_of_work import HandlerTables, UnitOfWork
+from shared.domain import activity
 from shared.domain.events import AssociationEnded, AssociationStarted, CredentialRecorded, Credited
 from shared.domain.learner import Learner
 from shared.domain.model import CreditedRecord, removal_date
@@ -72,14 +73,65 @@ def _rewrite_rows(
     uow.stores.learners.put_credited(learner.program, learner.learner_id, rows)
 
 
-def mark_rows_for_removal(event: AssociationEnded, learner: Learner, uow: UnitOfWork) -> None:
-    """Rule 8: the organization's rows show their removal date, unless the learner is
-    with the same organization again."""
+def _rows_to_be_removed(event: AssociationEnded, learner: Learner) -> list[CreditedRecord]:
+    """Rule 8: the organization's rows get a removal date, unless the learner is with
+    the same organization again."""
     ended, active = event.association, event.active_after
     if ended.ended_at is None or (active is not None and active.tenant_id == ended.tenant_id):
-        return
+        return []
+    return learner.credited_for(ended.tenant_id)
+
+
+def record_association_started(
+    event: AssociationStarted, learner: Learner, uow: UnitOfWork
+) -> None:
+    uow.stores.activity.put([activity.association_started(event.association)])
+
+
+def record_association_ended(event: AssociationEnded, learner: Learner, uow: UnitOfWork) -> None:
+    """The end and each removal it schedules, in one write (same organization and
+    instant), before the rows are marked: a retry writes the same entries again."""
+    ended = event.association
+    assert ended.ended_at is not None
     on = removal_date(ended.ended_at)
-    rows = [c for c in learner.credited_for(ended.tenant_id) if c.removal_on != on]
+    uow.stores.activity.put(
+        [
+            activity.association_ended(ended),
+            *(
+                activity.credential_entry(
+                    "credential.removal_scheduled",
+                    learner.program,
+                    learner.learner_id,
+                    row,
+                    at=ended.ended_at,
+                    removal_on=on,
+                )
+                for row in _rows_to_be_removed(event, learner)
+            ),
+        ]
+    )
+
+
+def record_credited(event: Credited, learner: Learner, uow: UnitOfWork) -> None:
+    """Every credited row of the association (idempotent), so an entry a crash kept
+    from being written is written by the next credit of that association."""
+    if event.all_of_association:
+        uow.stores.activity.put(
+            [
+                activity.credential_entry(
+                    "credential.credited", learner.program, learner.learner_id, c, at=c.credited_at
+                )
+                for c in event.all_of_association
+            ]
+        )
+
+
+def mark_rows_for_removal(event: AssociationEnded, learner: Learner, uow: UnitOfWork) -> None:
+    """Rule 8: the rows show their removal date; rows already marked are not written."""
+    ended = event.association
+    assert ended.ended_at is not None
+    on = removal_date(ended.ended_at)
+    rows = [c for c in _rows_to_be_removed(event, learner) if c.removal_on != on]
     if rows:
         marked = [c.model_copy(update={"removal_on": on}) for c in rows]
         _rewrite_rows(uow, learner, ended.tenant_id, marked)
@@ -146,10 +198,10 @@ HANDLERS = HandlerTables(
         CredentialRecorded: [schedule_credit_wake],
     },
     after_commit={
-        AssociationStarted: [keep_rows_on_return],
-        AssociationEnded: [mark_rows_for_removal, copy_end_to_user],
+        AssociationStarted: [record_association_started, keep_rows_on_return],
+        AssociationEnded: [record_association_ended, mark_rows_for_removal, copy_end_to_user],
         CredentialRecorded: [show_the_new_expiry_on_credited_rows, credit_if_already_due],
-        Credited: [project_to_skills_report],
+        Credited: [project_to_skills_report, record_credited],
     },
     on_conflict={
         AssociationStarted: [release_claim],

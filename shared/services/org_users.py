@@ -3,6 +3,7 @@
 from shared import errors
 from shared.adapters.errors import InvalidContinuation
 from shared.adapters.unit_of_work import UnitOfWork
+from shared.domain import activity
 from shared.domain.model import PartnerUser
 from shared.entrypoints.principal import Caller
 from shared.entrypoints.requests import parse_body, parse_display_name, parse_email, parse_flag
@@ -19,22 +20,32 @@ def add_user(ctx: Context, caller: Caller, body: bytes | None) -> OrgUser:
     display_name = parse_display_name(request.display_name)
 
     def attempt(uow: UnitOfWork, _: int) -> OrgUser:
+        now = uow.clock.now()
         found = uow.user(caller.tenant_id, email)
         if found is None:
             user = PartnerUser(
-                tenant_id=caller.tenant_id,
-                email=email,
-                display_name=display_name,
-                created_at=uow.clock.now(),
+                tenant_id=caller.tenant_id, email=email, display_name=display_name, created_at=now
             )
             uow.stores.users.insert(user)
+            uow.stores.activity.put([activity.user_added(user)])
             return org_user_of(user)
         if found.value.is_active:
+            # A retry whose first try added the user: its entry may be missing.
+            uow.stores.activity.put([_latest_entry(found.value)])
             raise errors.USER_EXISTS()
-        written = uow.write_user(caller.tenant_id, email, lambda u: u.reactivated(display_name))
+        written = uow.write_user(
+            caller.tenant_id, email, lambda u: u.reactivated(display_name, now)
+        )
+        uow.stores.activity.put([activity.user_reactivated(written.value, now)])
         return org_user_of(written.value)
 
     return ctx.run(attempt)
+
+
+def _latest_entry(user: PartnerUser) -> activity.ActivityRecord:
+    if user.reactivated_at is not None:
+        return activity.user_reactivated(user, user.reactivated_at)
+    return activity.user_added(user)
 
 
 def list_users(

@@ -5,18 +5,23 @@ cost grows with what it removes, not with the number of users."""
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 from functools import partial
 
 from shared.adapters.ports import Removal
 from shared.adapters.skills_report import report_row_of
 from shared.adapters.unit_of_work import UnitOfWork
+from shared.domain import activity
+from shared.domain.activity import ActivityRecord
 from shared.domain.learner import Learner
 from shared.domain.model import CreditedRecord
 from shared.services.context import Context
 from shared.wire import ReportRow
 
 logger = logging.getLogger("skills_link.removals")
+REFRESH_TIME = time(2, 0, tzinfo=UTC)
+"""A removal's entry is dated at the refresh of its removal date (02:00 UTC), so a
+run that catches up later, or runs twice, writes the same entry."""
 
 
 @dataclass
@@ -32,7 +37,13 @@ def _report_rows(learner: Learner, rows: list[CreditedRecord]) -> list[ReportRow
 
 
 def _remove_due_rows(
-    uow: UnitOfWork, _: int, *, removal: Removal, today: date, report_touched: list[bool]
+    uow: UnitOfWork,
+    _: int,
+    *,
+    removal: Removal,
+    today: date,
+    report_touched: list[bool],
+    removed_entries: list[ActivityRecord],
 ) -> tuple[int, int]:
     """(rows removed, rows kept) for one learner and organization. The learner rows
     go in one transaction with a re-write of the learner's state row as loaded, so a
@@ -53,6 +64,19 @@ def _remove_due_rows(
     uow.stores.report.delete_rows(removal.tenant_id, _report_rows(learner, doomed))
     report_touched.append(True)
     uow.stores.learners.delete_credited(learner, doomed, guarded=learner.exists)
+    removed_entries.extend(
+        [
+            activity.credential_entry(
+                "credential.removed",
+                learner.program,
+                learner.learner_id,
+                c,
+                at=datetime.combine(c.removal_on or today, REFRESH_TIME),
+                removal_on=c.removal_on,
+            )
+            for c in doomed
+        ]
+    )
     return len(doomed), len(rows) - len(doomed)
 
 
@@ -63,10 +87,17 @@ def refresh(ctx: Context, today: date, batch: int = 1_000) -> RefreshSummary:
         due = ctx.stores.removals.due(today, batch)
         if not due:
             break
+        entries: list[ActivityRecord] = []
         for removal in due:
             summary.removals_read += 1
             removed, kept = ctx.run(
-                partial(_remove_due_rows, removal=removal, today=today, report_touched=[])
+                partial(
+                    _remove_due_rows,
+                    removal=removal,
+                    today=today,
+                    report_touched=[],
+                    removed_entries=entries,
+                )
             )
             summary.rows_kept += kept
             if removed:
@@ -74,6 +105,8 @@ def refresh(ctx: Context, today: date, batch: int = 1_000) -> RefreshSummary:
                 by_org = summary.removed_by_organization
                 by_org[removal.tenant_id] = by_org.get(removal.tenant_id, 0) + removed
             ctx.stores.removals.remove(removal)
+        # One write per organization and month for the whole batch.
+        ctx.stores.activity.put(entries)
         logger.info(
             "Refresh progress: %d removal(s) read, %d row(s) removed so far",
             summary.removals_read,

@@ -1,8 +1,6 @@
 """The admin views of credit: the Skills Report (JSON or CSV, paged) and
 designation points."""
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
@@ -11,14 +9,12 @@ from pydantic import TypeAdapter, ValidationError
 from shared.adapters.errors import InvalidContinuation
 from shared.domain.model import CredentialRecord
 from shared.domain.types import CredentialStatus
+from shared.entrypoints.csv_export import to_csv
 from shared.entrypoints.principal import Caller
 from shared.errors import invalid_request
 from shared.services.context import Context
 from shared.services.designations import DesignationsView, designation_points, load_catalog
 from shared.wire import ReportPage, ReportRow
-
-CSV_COLUMNS = list(ReportRow.model_fields)
-
 
 STATUSES: tuple[CredentialStatus, ...] = ("active", "expiring", "expired")
 
@@ -98,23 +94,8 @@ def skills_report(
     return ReportPage(rows=read, continuation=next_token)
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> str:
-    """A cell a spreadsheet opens as text: one that could start a formula gets a
-    leading apostrophe (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 def as_csv(rows: list[ReportRow]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: csv_cell(v) for k, v in row.model_dump(mode="json").items()})
-    return buffer.getvalue()
+    return to_csv(ReportRow, rows)
 
 
 def _all_rows(ctx: Context, tenant_id: str) -> Iterator[ReportRow]:

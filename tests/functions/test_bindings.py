@@ -19,6 +19,7 @@ EXPECTED_HTTP = {
     "designations": ("org/designations", ["GET"]),
     "openapi_json": ("openapi.json", ["GET"]),
     "health": ("health", ["GET"]),
+    "activity_log": ("org/activity", ["GET"]),
 }
 
 

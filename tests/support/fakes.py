@@ -11,6 +11,7 @@ from shared.adapters.ports import Removal, Versioned, Wake
 from shared.adapters.unit_of_work import Stores
 from shared.bootstrap import build_context
 from shared.clock import Clock
+from shared.domain.activity import ActivityRecord
 from shared.domain.learner import Learner
 from shared.domain.model import CredentialRecord, CreditedRecord, LearnerState, PartnerUser
 from shared.services.context import Context
@@ -212,6 +213,38 @@ class FakeCreditQueue:
         self.sent.append(wake)
 
 
+class FakeActivity:
+    def __init__(self) -> None:
+        self.entries: dict[str, ActivityRecord] = {}
+
+    def put(self, entries: Sequence[ActivityRecord]) -> None:
+        for entry in entries:
+            self.entries[entry.id] = entry
+
+    def page(
+        self,
+        tenant_id: str,
+        *,
+        since: datetime,
+        until: datetime,
+        types: Sequence[str] = (),
+        email: str | None = None,
+        continuation: str | None = None,
+        page_size: int = 100,
+    ) -> tuple[list[ActivityRecord], str | None]:
+        if continuation:
+            raise InvalidContinuation(continuation)
+        found = [
+            e
+            for e in self.entries.values()
+            if e.tenant_id == tenant_id
+            and since <= e.at <= until
+            and (not types or e.type in types)
+            and (email is None or e.email == email)
+        ]
+        return sorted(found, key=lambda e: (e.at, e.id), reverse=True), None
+
+
 def fake_stores() -> Stores:
     return Stores(
         users=FakePartnerUsers(),
@@ -220,6 +253,7 @@ def fake_stores() -> Stores:
         report=FakeReport(),
         removals=FakeRemovals(),
         queue=FakeCreditQueue(),
+        activity=FakeActivity(),
     )
 
 

@@ -1,0 +1,146 @@
+"""Table `activity`: one partition per organization and month (`{tenant}|YYYYMM`), rows
+keyed by an inverted timestamp and the entry id, so the newest entries of a month
+come first in one range query, and an entry written twice is one row."""
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from azure.data.tables import UpdateMode
+
+from shared.adapters.errors import InvalidContinuation
+from shared.adapters.keys import encode_part
+from shared.adapters.learners import chunks
+from shared.adapters.rows import parse_row
+from shared.adapters.tables import TableStore
+from shared.domain.activity import ActivityRecord
+
+TABLE = "activity"
+NEWEST = 10**19 - 1
+
+
+def month_of(at: datetime) -> str:
+    return at.strftime("%Y%m")
+
+
+def _partition(tenant_id: str, month: str) -> str:
+    return f"{encode_part(tenant_id)}|{month}"
+
+
+def _inverted(at: datetime) -> str:
+    return f"{NEWEST - int(at.timestamp() * 1_000_000):019d}"
+
+
+def _months_back(newest: datetime, oldest: datetime) -> Iterator[str]:
+    year, month = newest.year, newest.month
+    while (year, month) >= (oldest.year, oldest.month):
+        yield f"{year:04d}{month:02d}"
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+
+
+def _encode(month: str, token: Any) -> str:
+    raw = json.dumps({"m": month, "t": token}, sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode(continuation: str) -> tuple[str, Any]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(continuation.encode("ascii") + b"=="))
+    except (binascii.Error, ValueError, UnicodeEncodeError, RecursionError) as error:
+        raise InvalidContinuation(continuation) from error
+    if not isinstance(data, dict) or not isinstance(data.get("m"), str):
+        raise InvalidContinuation(continuation)
+    token = data.get("t")
+    if token is not None and not (
+        isinstance(token, dict) and all(isinstance(v, str) for v in token.values())
+    ):
+        raise InvalidContinuation(continuation)
+    return data["m"], token
+
+
+class ActivityTable:
+    def __init__(self, store: TableStore) -> None:
+        self._store = store
+
+    def put(self, entries: Sequence[ActivityRecord]) -> None:
+        """Idempotent upserts, one transaction per organization and month (at most
+        100 rows each): usually one request for the change that made them."""
+        by_partition: dict[str, list[ActivityRecord]] = {}
+        for entry in entries:
+            by_partition.setdefault(_partition(entry.tenant_id, month_of(entry.at)), []).append(
+                entry
+            )
+        table = self._store.table(TABLE)
+        for partition, rows in by_partition.items():
+            unique = list({row.id: row for row in rows}.values())
+            for batch in chunks(unique):
+                table.submit_transaction(
+                    [
+                        (
+                            "upsert",
+                            {
+                                "PartitionKey": partition,
+                                "RowKey": f"{_inverted(row.at)}|{row.id}",
+                                "Type": row.type,
+                                "Email": row.email,
+                                "Data": row.model_dump_json(),
+                            },
+                            {"mode": UpdateMode.REPLACE},
+                        )
+                        for row in batch
+                    ]
+                )
+
+    def page(
+        self,
+        tenant_id: str,
+        *,
+        since: datetime,
+        until: datetime,
+        types: Sequence[str] = (),
+        email: str | None = None,
+        continuation: str | None = None,
+        page_size: int = 100,
+    ) -> tuple[list[ActivityRecord], str | None]:
+        """Newest first, from `until` back to `since`, month by month."""
+        start_month, token = _decode(continuation) if continuation else (month_of(until), None)
+        query = "PartitionKey eq @pk and RowKey ge @newest and RowKey le @oldest"
+        parameters: dict[str, Any] = {
+            "newest": _inverted(until),
+            "oldest": _inverted(since) + "|~",
+        }
+        if types:
+            query += " and ( " + " or ".join(f"Type eq @t{n}" for n in range(len(types))) + " )"
+            parameters.update({f"t{n}": kind for n, kind in enumerate(types)})
+        if email:
+            query += " and Email eq @email"
+            parameters["email"] = email
+        table = self._store.table(TABLE)
+        found: list[ActivityRecord] = []
+        for month in _months_back(until, since):
+            if month > start_month:
+                continue
+            parameters["pk"] = _partition(tenant_id, month)
+            pages = table.query_entities(
+                query,
+                parameters=parameters,
+                results_per_page=page_size - len(found),
+                select=["PartitionKey", "RowKey", "Data"],
+            ).by_page(continuation_token=token if month == start_month else None)
+            found += [parse_row(ActivityRecord, e, TABLE) for e in next(pages, [])]
+            next_token = getattr(pages, "continuation_token", None)
+            if next_token:
+                return found, _encode(month, next_token)
+            if len(found) >= page_size:
+                older = next(iter(_months_back(_previous(month), since)), None)
+                return found, _encode(older, None) if older else None
+        return found, None
+
+
+def _previous(month: str) -> datetime:
+    year, number = int(month[:4]), int(month[4:])
+    year, number = (year - 1, 12) if number == 1 else (year, number - 1)
+    return datetime(year, number, 28)

@@ -1,0 +1,163 @@
+"""The organization's activity log (GET /api/org/activity): every change to its
+people and its credit, exactly once per change, newest first, for its admins only.
+Against Azurite through the functions, with the clock controlled."""
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.functions.test_credit_rules import DUE, EVENTS, event, tick
+from tests.support.api import FunctionClient
+from tests.support.queue_host import QueueHost
+from tests.support.world import Person, World, unique
+
+DAY = timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def empty_queues(host: QueueHost) -> None:
+    host.clear(EVENTS, f"{EVENTS}-poison", DUE, f"{DUE}-poison")
+
+
+def entries(api: FunctionClient, admin: Person, **params: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    continuation: str | None = None
+    while True:
+        query = {**params, **({"continuation": continuation} if continuation else {})}
+        response = api.call("GET", "org/activity", person=admin, params=query)
+        assert response.status == 200, response.body
+        found += response.json()["entries"]
+        continuation = response.json()["continuation"]
+        if continuation is None:
+            return found
+
+
+def test_the_help_pages_story_leaves_a_log_that_reads_like_it(
+    world: World, api: FunctionClient, host: QueueHost
+) -> None:
+    world.clock.set(datetime(2026, 1, 5, 9, tzinfo=UTC))
+    tenant = world.tenant()
+    admin = world.admin(tenant)
+    pat = world.person(tenant)
+    assert api.add_user(admin, pat, "Pat").status == 201
+    world.clock.advance(timedelta(hours=1))
+    learner = unique("MCID")
+    assert api.link(pat, "learn", world.assertion(learner)).status == 201
+    host.send(EVENTS, event(learner, "AZ-104", world.clock.now()))
+    tick(host)
+    world.clock.advance(10 * DAY)
+    tick(host)
+    world.clock.advance(DAY)
+    assert api.call("DELETE", f"org/users/{pat.email}", person=admin).status == 202
+    world.clock.set(datetime(2026, 2, 10, 2, tzinfo=UTC))
+    host.run_timer("monthly_refresh")
+    log = entries(api, admin)
+    assert [e["at"] for e in log] == sorted((e["at"] for e in log), reverse=True)
+    by_instant: dict[str, set[str]] = {}
+    for entry in log:
+        by_instant.setdefault(entry["at"], set()).add(entry["type"])
+    assert list(by_instant.values()) == [
+        {"credential.removed"},
+        {"user.departed", "association.ended", "credential.removal_scheduled"},
+        {"credential.credited"},
+        {"association.started"},
+        {"user.added"},
+    ]
+    assert all(e["email"] == pat.email and e["tenant_id"] == tenant for e in log)
+    ended = next(e for e in log if e["type"] == "association.ended")
+    assert (ended["reason"], ended["learner_id"], ended["program"]) == (
+        "user_departed",
+        learner,
+        "learn",
+    )
+    scheduled = next(e for e in log if e["type"] == "credential.removal_scheduled")
+    assert (scheduled["credential_id"], scheduled["removal_on"]) == ("AZ-104", "2026-02-10")
+    assert "msa" not in str(log) and "assertion" not in str(log)
+
+
+def test_retries_and_redeliveries_write_each_entry_once(
+    world: World, api: FunctionClient, host: QueueHost
+) -> None:
+    person = api.member(world)
+    admin = world.admin(person.tenant_id)
+    learner = unique("MCID")
+    assertion = world.assertion(learner)
+    assert api.link(person, "learn", assertion).status == 201
+    assert api.link(person, "learn", assertion).status == 200
+    completed = world.clock.now()
+    for _ in range(2):
+        host.send(EVENTS, event(learner, "AZ-104", completed))
+    tick(host)
+    world.clock.advance(10 * DAY)
+    tick(host)
+    tick(host)
+    assert api.call("DELETE", f"org/users/{person.email}", person=admin).status == 202
+    assert api.call("DELETE", f"org/users/{person.email}", person=admin).status == 200
+    log = entries(api, admin)
+    assert len(log) == len({e["id"] for e in log})
+    assert sorted(e["type"] for e in log) == sorted(
+        [
+            "user.added",
+            "association.started",
+            "credential.credited",
+            "user.departed",
+            "association.ended",
+            "credential.removal_scheduled",
+        ]
+    )
+
+
+def test_the_log_filters_by_type_person_and_time_and_downloads_as_csv(
+    world: World, api: FunctionClient
+) -> None:
+    tenant = world.tenant()
+    admin = world.admin(tenant)
+    first, second = world.person(tenant), world.person(tenant)
+    api.add_user(admin, first, "=cmd|' /C calc'!A0")
+    world.clock.advance(DAY)
+    middle = world.clock.now()
+    world.clock.advance(DAY)
+    api.add_user(admin, second, "Sam")
+    world.clock.advance(timedelta(minutes=1))
+    assert api.link(second, "learn", world.assertion(unique("MCID"))).status == 201
+    assert [e["type"] for e in entries(api, admin, type="association.started")] == [
+        "association.started"
+    ]
+    assert [e["email"] for e in entries(api, admin, email=first.email)] == [first.email]
+    since = middle.isoformat().replace("+00:00", "Z")
+    assert {e["email"] for e in entries(api, admin, since=since)} == {second.email}
+    assert [e["email"] for e in entries(api, admin, until=since)] == [first.email]
+    two_kinds = entries(api, admin, type="user.added,association.started")
+    assert len(two_kinds) == 3
+    response = api.call("GET", "org/activity", person=admin, headers={"Accept": "text/csv"})
+    rows = list(csv.DictReader(io.StringIO(response.body.decode())))
+    assert [r["type"] for r in rows] == ["association.started", "user.added", "user.added"]
+    assert rows[-1]["display_name"].startswith("'=")
+    for params, field in (({"type": "user.renamed"}, "type"), ({"since": "yesterday"}, "since")):
+        bad = api.call("GET", "org/activity", person=admin, params=params)
+        assert (bad.status, bad.json()["error"]["field"]) == (400, field)
+
+
+def test_only_the_organizations_admins_read_its_log(world: World, api: FunctionClient) -> None:
+    person = api.member(world)
+    other_admin = world.admin(world.tenant())
+    response = api.call("GET", "org/activity", person=person)
+    assert (response.status, response.error_code) == (403, "forbidden")
+    assert entries(api, other_admin) == []
+
+
+def test_the_log_pages_newest_first_across_months(world: World, api: FunctionClient) -> None:
+    tenant = world.tenant()
+    admin = world.admin(tenant)
+    added = []
+    for _ in range(130):
+        person = world.person(tenant)
+        api.add_user(admin, person)
+        added.append(person.email)
+        world.clock.advance(timedelta(hours=12))
+    first = api.call("GET", "org/activity", person=admin)
+    assert len(first.json()["entries"]) == 100 and first.json()["continuation"]
+    assert [e["email"] for e in entries(api, admin)] == list(reversed(added))
