@@ -262,7 +262,12 @@ def _seed_due_credits(rt: Any, world: Any, count: int) -> None:
 
 def cost_growth(bench: Bench, connection: str, sizes: Sizes) -> None:
     from shared.services.refresh import refresh
-    from tests.integration.test_refresh_cost import REFRESH_DAY, seed_due_rows, seed_other_users
+    from tests.integration.test_refresh_cost import (
+        REFRESH_DAY,
+        RUN_CONSTANT,
+        seed_due_rows,
+        seed_other_users,
+    )
     from tests.support.world import unique
 
     _, rt, counter = _world(connection)
@@ -280,7 +285,7 @@ def cost_growth(bench: Bench, connection: str, sizes: Sizes) -> None:
         seconds = time.perf_counter() - started
         requests_by_size[users] = counter.total
         bench.add(f"refresh requests, 20 rows due among {users} users", counter.total, "requests",
-                  f"<= 2/row + c ({2 * summary.rows_removed + 5})", counter.total <= 2 * summary.rows_removed + 5)  # fmt: skip
+                  f"<= 2/row + c ({2 * summary.rows_removed + RUN_CONSTANT})", counter.total <= 2 * summary.rows_removed + RUN_CONSTANT)  # fmt: skip
         bench.add(f"refresh seconds, 20 rows due among {users} users", seconds, "s")
     low, high = requests_by_size[sizes.refresh_users[0]], requests_by_size[sizes.refresh_users[-1]]
     bench.add(

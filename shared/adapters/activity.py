@@ -1,6 +1,7 @@
-"""Table `activity`: one partition per organization and month (`{tenant}|YYYYMM`), rows
+"""Table `activity`: one partition per month and organization (`YYYYMM|{tenant}`), rows
 keyed by an inverted timestamp and the entry id, so the newest entries of a month
-come first in one range query, and an entry written twice is one row."""
+come first in one range query, an entry written twice is one row, and the months
+past the retention are one range of partitions (removal costs what it removes)."""
 
 import base64
 import binascii
@@ -14,7 +15,7 @@ from azure.data.tables import UpdateMode
 from shared.adapters.errors import InvalidContinuation
 from shared.adapters.keys import encode_part
 from shared.adapters.learners import chunks
-from shared.adapters.rows import parse_row
+from shared.adapters.rows import delete_idempotently, parse_row
 from shared.adapters.tables import TableStore
 from shared.domain.activity import ActivityRecord
 
@@ -27,7 +28,7 @@ def month_of(at: datetime) -> str:
 
 
 def _partition(tenant_id: str, month: str) -> str:
-    return f"{encode_part(tenant_id)}|{month}"
+    return f"{month}|{encode_part(tenant_id)}"
 
 
 def _inverted(at: datetime) -> str:
@@ -93,6 +94,22 @@ class ActivityTable:
                         for row in batch
                     ]
                 )
+
+    def remove_months_before(self, cutoff: datetime) -> int:
+        """Every entry of the months before the cutoff's month (whole partitions, one
+        range query): what the retention no longer keeps. Returns how many."""
+        table = self._store.table(TABLE)
+        doomed = table.query_entities(
+            "PartitionKey lt @month",
+            parameters={"month": month_of(cutoff)},
+            select=["PartitionKey", "RowKey"],
+        )
+        by_partition: dict[str, list[str]] = {}
+        for entity in doomed:
+            by_partition.setdefault(entity["PartitionKey"], []).append(entity["RowKey"])
+        for partition, rows in by_partition.items():
+            delete_idempotently(table, partition, rows)
+        return sum(len(rows) for rows in by_partition.values())
 
     def page(
         self,

@@ -147,3 +147,7 @@ class ActivityStore(Protocol):
     ) -> tuple[list[ActivityRecord], str | None]:
         """Newest first; raises InvalidContinuation for a token it did not hand out."""
         ...
+
+    def remove_months_before(self, cutoff: datetime) -> int:
+        """Entries of the months before the cutoff's month; how many were removed."""
+        ...

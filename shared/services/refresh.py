@@ -30,6 +30,7 @@ class RefreshSummary:
     rows_removed: int = 0
     rows_kept: int = 0
     removed_by_organization: dict[str, int] = field(default_factory=dict)
+    activity_removed: int = 0
 
 
 def _report_rows(learner: Learner, rows: list[CreditedRecord]) -> list[ReportRow]:
@@ -114,4 +115,12 @@ def refresh(ctx: Context, today: date, batch: int = 1_000) -> RefreshSummary:
         )
     for tenant_id, count in sorted(summary.removed_by_organization.items()):
         logger.info("Refresh removed %d row(s) of organization %s", count, tenant_id)
+    cutoff = ctx.clock.now() - ctx.activity_retention
+    summary.activity_removed = ctx.stores.activity.remove_months_before(cutoff)
+    if summary.activity_removed:
+        logger.info(
+            "Refresh removed %d activity entries of the months before %s",
+            summary.activity_removed,
+            cutoff.strftime("%Y-%m"),
+        )
     return summary

@@ -161,3 +161,21 @@ def test_the_log_pages_newest_first_across_months(world: World, api: FunctionCli
     first = api.call("GET", "org/activity", person=admin)
     assert len(first.json()["entries"]) == 100 and first.json()["continuation"]
     assert [e["email"] for e in entries(api, admin)] == list(reversed(added))
+
+
+def test_the_monthly_refresh_removes_entries_past_the_retention_and_keeps_the_rest(
+    world: World, api: FunctionClient, host: QueueHost
+) -> None:
+    tenant = world.tenant()
+    admin = world.admin(tenant)
+    world.clock.set(datetime(2024, 1, 15, tzinfo=UTC))
+    old = world.person(tenant)
+    api.add_user(admin, old)
+    world.clock.set(datetime(2024, 3, 15, tzinfo=UTC))
+    recent = world.person(tenant)
+    api.add_user(admin, recent)
+    world.clock.set(datetime(2026, 2, 10, 2, tzinfo=UTC))  # retention P2Y: cutoff Feb 2024
+    host.run_timer("monthly_refresh")
+    assert [e["email"] for e in entries(api, admin, since="2020-01-01T00:00:00Z")] == [recent.email]
+    host.run_timer("monthly_refresh")
+    assert len(entries(api, admin, since="2020-01-01T00:00:00Z")) == 1

@@ -88,6 +88,9 @@ def seed_due_rows(rt: runtime.Runtime, tenant: str, learners: int, per_learner: 
         rt.stores.removals.schedule(Removal(REFRESH_DAY, tenant, "learn", learner))
 
 
+RUN_CONSTANT = 8
+
+
 def refresh_requests(azure_runtime: runtime.Runtime, other_users: int) -> tuple[int, int]:
     counter = RequestCounter()
     rt = runtime.Runtime(azure_runtime.settings, azure_runtime.clock, counter)
@@ -110,4 +113,5 @@ def test_rule_9_refresh_cost_grows_with_rows_due_not_with_users(
     large, _ = refresh_requests(azure_runtime, other_users=5_000)
     print(f"refresh requests for {removed} rows due: {small} among 100 users, {large} among 5,000")
     assert small == large
-    assert small <= 2 * removed + 5
+    # Per run: the due queries, the activity log's write and its retention query.
+    assert small <= 2 * removed + RUN_CONSTANT

@@ -244,6 +244,13 @@ class FakeActivity:
         ]
         return sorted(found, key=lambda e: (e.at, e.id), reverse=True), None
 
+    def remove_months_before(self, cutoff: datetime) -> int:
+        month = (cutoff.year, cutoff.month)
+        doomed = [k for k, e in self.entries.items() if (e.at.year, e.at.month) < month]
+        for key in doomed:
+            del self.entries[key]
+        return len(doomed)
+
 
 def fake_stores() -> Stores:
     return Stores(
