@@ -62,6 +62,7 @@ class Runtime:
         from shared.adapters.report_removals import ReportRemovalTable
         from shared.adapters.skills_report import SkillsReportTable
         from shared.adapters.unit_of_work import Stores
+        from shared.adapters.webhooks import WebhookTable
 
         return Stores(
             users=PartnerUserTable(self.tables),
@@ -71,6 +72,7 @@ class Runtime:
             removals=ReportRemovalTable(self.tables),
             queue=self.queues,
             activity=ActivityTable(self.tables),
+            webhooks=WebhookTable(self.tables),
         )
 
     @cached_property

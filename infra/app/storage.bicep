@@ -13,12 +13,15 @@ var tableNames = [
   'skillsreport'
   'reportremovals'
   'activity'
+  'webhooks'
 ]
 var queueNames = [
   'learning-events'
   'learning-events-poison'
   'credits-due'
   'credits-due-poison'
+  'webhook-deliveries'
+  'webhook-deliveries-poison'
 ]
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {

@@ -8,6 +8,7 @@ from shared.adapters import (
     partner_users,
     report_removals,
     skills_report,
+    webhooks,
 )
 from shared.adapters.queues import ALL_QUEUES
 
@@ -18,5 +19,6 @@ TABLES: tuple[str, ...] = (
     skills_report.TABLE,
     report_removals.TABLE,
     activity.TABLE,
+    webhooks.TABLE,
 )
 QUEUES: tuple[str, ...] = ALL_QUEUES

@@ -3,12 +3,13 @@ of the rules use in-memory fakes of the same shape."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
 from shared.domain.activity import ActivityRecord
 from shared.domain.learner import Learner
 from shared.domain.model import CreditedRecord, PartnerUser
+from shared.domain.webhooks import WebhookRecord
 from shared.wire import Program, ReportRow
 
 T = TypeVar("T")
@@ -97,6 +98,28 @@ class WakeStore(Protocol):
 
 class CreditQueue(Protocol):
     def send_wake(self, wake: Wake) -> None: ...
+
+    def send_delivery(self, delivery: "Delivery", delay: timedelta = ...) -> None: ...
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One activity entry (or a ping) to POST to one webhook endpoint."""
+
+    tenant_id: str
+    webhook_id: str
+    entry: dict[str, object]
+    attempt: int = 0
+
+
+class WebhookStore(Protocol):
+    def list(self, tenant_id: str, *, cached: bool = False) -> list[WebhookRecord]: ...
+
+    def get(self, tenant_id: str, webhook_id: str) -> WebhookRecord | None: ...
+
+    def put(self, webhook: WebhookRecord) -> None: ...
+
+    def delete(self, tenant_id: str, webhook_id: str) -> bool: ...
 
 
 class ReportStore(Protocol):

@@ -5,9 +5,10 @@ import contextlib
 import json
 import threading
 from dataclasses import asdict
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from shared.adapters.ports import Wake
+from shared.adapters.ports import Delivery, Wake
 from shared.adapters.tables import make_credential, storage_target
 from shared.settings import Settings
 
@@ -21,7 +22,16 @@ CREDITS_DUE = "credits-due"
 CREDITS_DUE_POISON = "credits-due-poison"
 
 
-ALL_QUEUES = (LEARNING_EVENTS, LEARNING_EVENTS_POISON, CREDITS_DUE, CREDITS_DUE_POISON)
+WEBHOOK_DELIVERIES = "webhook-deliveries"
+WEBHOOK_DELIVERIES_POISON = "webhook-deliveries-poison"
+ALL_QUEUES = (
+    LEARNING_EVENTS,
+    LEARNING_EVENTS_POISON,
+    CREDITS_DUE,
+    CREDITS_DUE_POISON,
+    WEBHOOK_DELIVERIES,
+    WEBHOOK_DELIVERIES_POISON,
+)
 
 
 class QueueStore:
@@ -73,3 +83,8 @@ class QueueStore:
     def send_wake(self, wake: Wake) -> None:
         payload = {**asdict(wake), "due_at": wake.due_at.isoformat()}
         self.send_text(CREDITS_DUE, json.dumps(payload))
+
+    def send_delivery(self, delivery: Delivery, delay: timedelta = timedelta(0)) -> None:
+        self.queue(WEBHOOK_DELIVERIES).send_message(
+            json.dumps(asdict(delivery)), visibility_timeout=int(delay.total_seconds()) or None
+        )

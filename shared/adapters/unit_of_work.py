@@ -16,14 +16,17 @@ from shared.adapters.errors import ConcurrencyConflict
 from shared.adapters.ports import (
     ActivityStore,
     CreditQueue,
+    Delivery,
     LearnerStore,
     PartnerUserStore,
     RemovalStore,
     ReportStore,
     Versioned,
     WakeStore,
+    WebhookStore,
 )
 from shared.clock import Clock
+from shared.domain.activity import ActivityRecord
 from shared.domain.events import Event
 from shared.domain.learner import Learner
 from shared.domain.model import PartnerUser
@@ -64,6 +67,22 @@ class Stores:
     removals: RemovalStore
     queue: CreditQueue
     activity: ActivityStore
+    webhooks: WebhookStore
+
+    def record_activity(self, entries: Sequence[ActivityRecord]) -> None:
+        """Write the entries, then hand each to the organization's endpoints that
+        subscribe to its type (a queue message each: a slow receiver never slows the
+        change). Endpoints are read from a short cache: an organization without
+        webhooks pays no request for them."""
+        if not entries:
+            return
+        self.activity.put(entries)
+        for entry in entries:
+            for webhook in self.webhooks.list(entry.tenant_id, cached=True):
+                if webhook.wants(entry.type):
+                    self.queue.send_delivery(
+                        Delivery(entry.tenant_id, webhook.id, entry.model_dump(mode="json"))
+                    )
 
 
 UserKey = tuple[str, str]

@@ -31,7 +31,7 @@ def depart_user(ctx: Context, caller: Caller, email_in_path: str | None) -> Depa
 
     user, already = ctx.run(mark_departed)
     # Written on every call, so a retry writes what a crash after the mark kept back.
-    ctx.stores.activity.put([activity.user_departed(user)])
+    ctx.stores.record_activity([activity.user_departed(user)])
     for program in PROGRAMS:
         current = user.active(program)
         if current is not None:

@@ -85,7 +85,7 @@ def _rows_to_be_removed(event: AssociationEnded, learner: Learner) -> list[Credi
 def record_association_started(
     event: AssociationStarted, learner: Learner, uow: UnitOfWork
 ) -> None:
-    uow.stores.activity.put([activity.association_started(event.association)])
+    uow.stores.record_activity([activity.association_started(event.association)])
 
 
 def record_association_ended(event: AssociationEnded, learner: Learner, uow: UnitOfWork) -> None:
@@ -94,7 +94,7 @@ def record_association_ended(event: AssociationEnded, learner: Learner, uow: Uni
     ended = event.association
     assert ended.ended_at is not None
     on = removal_date(ended.ended_at)
-    uow.stores.activity.put(
+    uow.stores.record_activity(
         [
             activity.association_ended(ended),
             *(
@@ -116,7 +116,7 @@ def record_credited(event: Credited, learner: Learner, uow: UnitOfWork) -> None:
     """Every credited row of the association (idempotent), so an entry a crash kept
     from being written is written by the next credit of that association."""
     if event.all_of_association:
-        uow.stores.activity.put(
+        uow.stores.record_activity(
             [
                 activity.credential_entry(
                     "credential.credited", learner.program, learner.learner_id, c, at=c.credited_at

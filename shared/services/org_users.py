@@ -27,7 +27,7 @@ def add_user(ctx: Context, caller: Caller, body: bytes | None) -> OrgUser:
                 tenant_id=caller.tenant_id, email=email, display_name=display_name, created_at=now
             )
             uow.stores.users.insert(user)
-            uow.stores.activity.put([activity.user_added(user)])
+            uow.stores.record_activity([activity.user_added(user)])
             return org_user_of(user)
         if found.value.is_active:
             # A retry whose first try added the user: its entry may be missing.
@@ -36,7 +36,7 @@ def add_user(ctx: Context, caller: Caller, body: bytes | None) -> OrgUser:
         written = uow.write_user(
             caller.tenant_id, email, lambda u: u.reactivated(display_name, now)
         )
-        uow.stores.activity.put([activity.user_reactivated(written.value, now)])
+        uow.stores.record_activity([activity.user_reactivated(written.value, now)])
         return org_user_of(written.value)
 
     return ctx.run(attempt)

@@ -107,7 +107,7 @@ def refresh(ctx: Context, today: date, batch: int = 1_000) -> RefreshSummary:
                 by_org[removal.tenant_id] = by_org.get(removal.tenant_id, 0) + removed
             ctx.stores.removals.remove(removal)
         # One write per organization and month for the whole batch.
-        ctx.stores.activity.put(entries)
+        ctx.stores.record_activity(entries)
         logger.info(
             "Refresh progress: %d removal(s) read, %d row(s) removed so far",
             summary.removals_read,

@@ -4,16 +4,17 @@ unit tests of the rules. Every storage module is also tested against Azurite."""
 import itertools
 import threading
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from shared.adapters.errors import ConcurrencyConflict, InvalidContinuation
-from shared.adapters.ports import Removal, Versioned, Wake
+from shared.adapters.ports import Delivery, Removal, Versioned, Wake
 from shared.adapters.unit_of_work import Stores
 from shared.bootstrap import build_context
 from shared.clock import Clock
 from shared.domain.activity import ActivityRecord
 from shared.domain.learner import Learner
 from shared.domain.model import CredentialRecord, CreditedRecord, LearnerState, PartnerUser
+from shared.domain.webhooks import WebhookRecord
 from shared.services.context import Context
 from shared.settings import Settings
 from shared.wire import Program, ReportRow
@@ -208,9 +209,30 @@ class FakeRemovals:
 class FakeCreditQueue:
     def __init__(self) -> None:
         self.sent: list[Wake] = []
+        self.deliveries: list[tuple[Delivery, timedelta]] = []
 
     def send_wake(self, wake: Wake) -> None:
         self.sent.append(wake)
+
+    def send_delivery(self, delivery: Delivery, delay: timedelta = timedelta(0)) -> None:
+        self.deliveries.append((delivery, delay))
+
+
+class FakeWebhooks:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], WebhookRecord] = {}
+
+    def list(self, tenant_id: str, *, cached: bool = False) -> list[WebhookRecord]:
+        return [w for (t, _), w in sorted(self.rows.items()) if t == tenant_id]
+
+    def get(self, tenant_id: str, webhook_id: str) -> WebhookRecord | None:
+        return self.rows.get((tenant_id, webhook_id))
+
+    def put(self, webhook: WebhookRecord) -> None:
+        self.rows[(webhook.tenant_id, webhook.id)] = webhook
+
+    def delete(self, tenant_id: str, webhook_id: str) -> bool:
+        return self.rows.pop((tenant_id, webhook_id), None) is not None
 
 
 class FakeActivity:
@@ -261,6 +283,7 @@ def fake_stores() -> Stores:
         removals=FakeRemovals(),
         queue=FakeCreditQueue(),
         activity=FakeActivity(),
+        webhooks=FakeWebhooks(),
     )
 
 
