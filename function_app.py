@@ -11,6 +11,7 @@ from openapi_function import bp as openapi_bp
 from org_users_function import bp as org_users_bp
 from reports_function import bp as reports_bp
 from unlink_function import bp as unlink_bp
+from webhooks_function import bp as webhooks_bp
 
 BLUEPRINTS = (
     link_bp,
@@ -21,6 +22,7 @@ BLUEPRINTS = (
     monthly_refresh_bp,
     openapi_bp,
     health_bp,
+    webhooks_bp,
 )
 
 

@@ -101,6 +101,8 @@ def build_context(stores: "Stores", settings: Settings, clock: Clock) -> "Contex
         handlers=HANDLERS,
         expiry_warning=settings.expiry_warning,
         activity_retention=settings.activity_retention,
+        allow_local_webhooks=settings.in_local_development and not settings.in_azure,
+        check_webhook_addresses=settings.in_azure,
     )
 
 

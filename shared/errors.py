@@ -77,6 +77,10 @@ FORBIDDEN = ErrorKind(
     defaults={"guidance": ASK_AN_ADMIN},
 )
 NOT_LINKED = ErrorKind(404, "not_linked", "Your work account is not linked in this program.")
+WEBHOOK_NOT_FOUND = ErrorKind(404, "webhook_not_found", "No such webhook in your organization.")
+TOO_MANY_WEBHOOKS = ErrorKind(
+    409, "too_many_webhooks", "An organization has at most 10 webhooks; delete one first."
+)
 USER_NOT_FOUND = ErrorKind(404, "user_not_found", "No user with this email in your organization.")
 ALREADY_LINKED = ErrorKind(
     409,
@@ -131,7 +135,9 @@ CATALOGUE: tuple[ErrorKind, ...] = (
     FORBIDDEN,
     NOT_LINKED,
     USER_NOT_FOUND,
+    WEBHOOK_NOT_FOUND,
     ALREADY_LINKED,
+    TOO_MANY_WEBHOOKS,
     USER_EXISTS,
     PAYLOAD_TOO_LARGE,
     UNSUPPORTED_MEDIA_TYPE,

@@ -18,6 +18,7 @@ from shared.domain.types import (
     format_instant,
     program_named,
 )
+from shared.domain.webhooks import WebhookRecord
 
 __all__ = ["PROGRAMS", "Instant", "Program", "format_instant", "program_named"]
 
@@ -157,6 +158,32 @@ class ActivityPage(WireModel):
     continuation: str | None
 
 
+class WebhookRequest(WireModel):
+    url: str
+    events: list[ActivityType]
+    description: str = ""
+
+
+class Webhook(WireModel):
+    id: str
+    url: str
+    events: list[ActivityType]
+    description: str
+    created_at: Instant
+    disabled: bool
+    consecutive_failures: int
+    last_failure_at: Instant | None
+
+
+class WebhookCreated(Webhook):
+    secret: str
+    """Shown once: the receiver verifies signatures with it."""
+
+
+class WebhookList(WireModel):
+    webhooks: list[Webhook]
+
+
 class HealthStatus(WireModel):
     status: Literal["ok"]
     checks: dict[str, str]
@@ -268,3 +295,16 @@ def org_user_of(user: PartnerUser) -> OrgUser:
 
 def activity_entry_of(record: ActivityRecord) -> ActivityEntry:
     return ActivityEntry.model_validate(record.model_dump())
+
+
+def webhook_of(record: WebhookRecord) -> Webhook:
+    return Webhook(
+        id=record.id,
+        url=record.url,
+        events=record.events,
+        description=record.description,
+        created_at=record.created_at,
+        disabled=record.disabled,
+        consecutive_failures=record.consecutive_failures,
+        last_failure_at=record.last_failure_at,
+    )

@@ -22,6 +22,9 @@ from shared.wire import (
     OrgUserPage,
     Profile,
     ReportPage,
+    WebhookCreated,
+    WebhookList,
+    WebhookRequest,
 )
 
 ERRORS = codes_by_status()
@@ -78,6 +81,22 @@ OPERATIONS = (
         "get", "/org/activity", "The organization's activity log, newest first (JSON or CSV)",
         {200: ActivityPage}, (400, 401, 403, 503),
         query=("since", "until", "type", "email", "continuation"), csv=True,
+    ),
+    Operation(
+        "post", "/org/webhooks", "Register a webhook endpoint (the secret is shown once)",
+        {201: WebhookCreated}, (400, 401, 403, 409, 503), body=WebhookRequest,
+    ),
+    Operation(
+        "get", "/org/webhooks", "The organization's webhook endpoints (no secrets)",
+        {200: WebhookList}, (401, 403, 503),
+    ),
+    Operation(
+        "delete", "/org/webhooks/{id}", "Remove a webhook endpoint",
+        {204: None}, (401, 403, 404, 503), path_params={"id": {"type": "string"}},
+    ),
+    Operation(
+        "post", "/org/webhooks/{id}/test", "Send a ping to a webhook endpoint",
+        {202: None}, (401, 403, 404, 503), path_params={"id": {"type": "string"}},
     ),
     Operation(
         "get", "/health", "Whether settings and storage are fine (no personal data)",
@@ -141,7 +160,7 @@ def openapi_document() -> dict[str, Any]:
     _, schemas = models_json_schema(
         [(m, "serialization") for m in unique], ref_template="#/components/schemas/{model}"
     )
-    for model in (LinkRequest, AddUserRequest):
+    for model in (LinkRequest, AddUserRequest, WebhookRequest):
         _, inputs = models_json_schema(
             [(model, "validation")], ref_template="#/components/schemas/{model}"
         )

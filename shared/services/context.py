@@ -12,6 +12,7 @@ from shared.adapters.unit_of_work import HandlerTables, Stores, UnitOfWork, run
 from shared.clock import Clock
 from shared.domain.policy import AssociationPolicy
 from shared.domain.types import Program
+from shared.domain.webhooks import RETRY_DELAYS
 
 T = TypeVar("T")
 
@@ -30,6 +31,11 @@ class Context:
     handlers: HandlerTables
     expiry_warning: timedelta = timedelta(days=60)
     activity_retention: timedelta = timedelta(days=730)
+    webhook_retry_delays: tuple[timedelta, ...] = RETRY_DELAYS
+    allow_local_webhooks: bool = False
+    """http://localhost endpoints: only in local development."""
+    check_webhook_addresses: bool = False
+    """In Azure: refuse endpoints whose host resolves to a private address (SSRF)."""
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.stores, self.clock, self.credit_delay, self.handlers)

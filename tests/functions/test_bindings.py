@@ -20,6 +20,10 @@ EXPECTED_HTTP = {
     "openapi_json": ("openapi.json", ["GET"]),
     "health": ("health", ["GET"]),
     "activity_log": ("org/activity", ["GET"]),
+    "add_webhook": ("org/webhooks", ["POST"]),
+    "list_webhooks": ("org/webhooks", ["GET"]),
+    "delete_webhook": ("org/webhooks/{id}", ["DELETE"]),
+    "test_webhook": ("org/webhooks/{id}/test", ["POST"]),
 }
 
 
@@ -60,6 +64,15 @@ EXPECTED_OTHER: dict[str, list[dict[str, Any]]] = {
             "schedule": "0 0 2 10 * *",
             "runOnStartup": False,
             "useMonitor": True,
+        }
+    ],
+    "deliver_webhook": [
+        {
+            "direction": "IN",
+            "type": "queueTrigger",
+            "name": "msg",
+            "queueName": "webhook-deliveries",
+            "connection": "AzureWebJobsStorage",
         }
     ],
     "ingest_learning_event": [

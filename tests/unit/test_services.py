@@ -327,3 +327,55 @@ def test_the_skills_report_csv_is_safe_to_open_in_a_spreadsheet() -> None:
     ]
     assert [r["title"] for r in parsed] == [r["display_name"] for r in parsed]
     assert parsed[0]["removal_on"] == ""
+
+
+def test_a_delivery_retries_with_backoff_then_gives_up_and_five_days_disable_the_endpoint(
+    fake_ctx: Context, world: World
+) -> None:
+    from shared.adapters.ports import Delivery
+    from shared.domain.webhooks import RETRY_DELAYS, WebhookRecord, new_secret
+    from shared.services import webhooks
+
+    endpoint = WebhookRecord(
+        id="w1", tenant_id="t", url="https://hooks.example/x", events=["user.added"],
+        description="", secret=new_secret(), created_at=world.clock.now(),
+    )  # fmt: skip
+    fake_ctx.stores.webhooks.put(endpoint)
+    queue = fake_ctx.stores.queue
+    assert isinstance(queue, FakeCreditQueue)
+    failing = Delivery("t", "w1", {"id": "e1", "type": "user.added"})
+    for attempt, delay in enumerate(RETRY_DELAYS):
+        assert webhooks.deliver(fake_ctx, failing, post=lambda *_: False) == "retrying"
+        failing, sent_delay = queue.deliveries[-1]
+        assert (failing.attempt, sent_delay) == (attempt + 1, delay)
+    assert webhooks.deliver(fake_ctx, failing, post=lambda *_: False) == "gave up"
+    stored = fake_ctx.stores.webhooks.get("t", "w1")
+    assert stored is not None and stored.consecutive_failures == 1 and not stored.disabled
+    world.clock.advance(5 * DAY)
+    assert webhooks.deliver(fake_ctx, failing, post=lambda *_: False) == "gave up"
+    stored = fake_ctx.stores.webhooks.get("t", "w1")
+    assert stored is not None and stored.disabled
+    assert webhooks.deliver(fake_ctx, failing, post=lambda *_: True) == "dropped"
+
+
+def test_a_successful_delivery_clears_the_failures(fake_ctx: Context, world: World) -> None:
+    from shared.adapters.ports import Delivery
+    from shared.domain.webhooks import WebhookRecord, new_secret
+    from shared.services import webhooks
+
+    endpoint = WebhookRecord(
+        id="w2", tenant_id="t", url="https://hooks.example/x", events=["user.added"],
+        description="", secret=new_secret(), created_at=world.clock.now(),
+    ).failed(world.clock.now())  # fmt: skip
+    fake_ctx.stores.webhooks.put(endpoint)
+    sent: list[dict[str, str]] = []
+
+    def receive(url: str, body: bytes, headers: dict[str, str]) -> bool:
+        sent.append(headers)
+        return True
+
+    delivery = Delivery("t", "w2", {"id": "e2", "type": "user.added"})
+    assert webhooks.deliver(fake_ctx, delivery, post=receive) == "delivered"
+    stored = fake_ctx.stores.webhooks.get("t", "w2")
+    assert stored is not None and stored.consecutive_failures == 0
+    assert sent[0]["webhook-id"] == "e2" and sent[0]["webhook-signature"].startswith("v1,")

@@ -1,0 +1,79 @@
+"""Admins' webhook endpoints (POST/GET /api/org/webhooks, DELETE
+/api/org/webhooks/{id}, POST /api/org/webhooks/{id}/test) and the queue-driven
+delivery (`webhook-deliveries`)."""
+
+import logging
+from typing import TYPE_CHECKING
+
+import azure.functions as func
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Runtime
+    from shared.entrypoints.principal import Caller
+
+bp = func.Blueprint()
+logger = logging.getLogger("skills_link.webhooks")
+
+
+@bp.route(route="org/webhooks", methods=["POST"])
+def add_webhook(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    from shared.entrypoints.responses import handle, json_response
+    from shared.services import webhooks
+
+    def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
+        return json_response(webhooks.create(rt.services, caller, req.get_body()), 201)
+
+    return handle(req, act, context)
+
+
+@bp.route(route="org/webhooks", methods=["GET"])
+def list_webhooks(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    from shared.entrypoints.responses import handle, json_response
+    from shared.services import webhooks
+
+    def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
+        return json_response(webhooks.listed(rt.services, caller))
+
+    return handle(req, act, context)
+
+
+@bp.route(route="org/webhooks/{id}", methods=["DELETE"])
+def delete_webhook(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    from shared.entrypoints.responses import handle
+    from shared.services import webhooks
+
+    def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
+        webhooks.delete(rt.services, caller, req.route_params.get("id"))
+        return func.HttpResponse(status_code=204)
+
+    return handle(req, act, context)
+
+
+@bp.route(route="org/webhooks/{id}/test", methods=["POST"])
+def test_webhook(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    from shared.entrypoints.responses import handle
+    from shared.services import webhooks
+
+    def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
+        webhooks.ping(rt.services, caller, req.route_params.get("id"))
+        return func.HttpResponse(status_code=202)
+
+    return handle(req, act, context)
+
+
+@bp.queue_trigger(arg_name="msg", queue_name="webhook-deliveries", connection="AzureWebJobsStorage")
+def deliver_webhook(msg: func.QueueMessage) -> None:
+    from shared import bootstrap
+    from shared.adapters.queues import WEBHOOK_DELIVERIES_POISON
+    from shared.services import webhooks
+
+    text = msg.get_body().decode("utf-8", errors="replace")
+    rt = bootstrap.current()
+    try:
+        delivery = webhooks.parse_delivery(text)
+    except (ValueError, KeyError, TypeError, RecursionError):
+        logger.error("Poison webhook delivery (message %s)", msg.id)
+        rt.queues.send_text(WEBHOOK_DELIVERIES_POISON, text)
+        return
+    outcome = webhooks.deliver(rt.services, delivery)
+    logger.info("Webhook delivery %s: %s", msg.id, outcome)
