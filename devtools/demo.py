@@ -142,7 +142,21 @@ def tell_the_story(target: Target, say: Callable[[str], None] = print) -> None: 
         run_function("monthly_refresh")
         rows = http.get("/api/org/skills-report", headers=admin).json()["rows"]
         _expect(rows == [], f"the refresh removing Pat's rows: {rows}")
-        say("   The Skills Report no longer shows Pat. The story is complete.")
+        say("   The Skills Report no longer shows Pat.")
+
+        say("8. The admin reads the organization's activity log, oldest first:")
+        log = http.get("/api/org/activity", headers=admin, params={"email": pat_email}).json()[
+            "entries"
+        ]
+        for entry in reversed(log):
+            detail = entry["credential_id"] or entry["reason"] or entry["learner_id"] or ""
+            say(f"   {entry['at'][:10]}  {entry['type']:<29} {detail}")
+        _expect(
+            {"user.added", "association.started", "credential.credited", "credential.removed"}
+            <= {e["type"] for e in log},
+            f"the activity log telling the story: {log}",
+        )
+        say("   The story is complete.")
 
 
 def main() -> None:

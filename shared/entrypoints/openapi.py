@@ -11,6 +11,7 @@ from pydantic.json_schema import models_json_schema
 from shared.errors import codes_by_status
 from shared.services.designations import DesignationsView
 from shared.wire import (
+    ActivityEntry,
     ActivityPage,
     AddUserRequest,
     Association,
@@ -150,8 +151,36 @@ def _operation(op: Operation) -> dict[str, Any]:
     return document
 
 
+def _header(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "header", "required": True, "description": description,
+            "schema": {"type": "string"}}  # fmt: skip
+
+
+WEBHOOK_DELIVERY: dict[str, Any] = {
+    "post": {
+        "summary": "An activity entry, POSTed to each endpoint that subscribes to its type",
+        "description": (
+            "Standard Webhooks: verify webhook-signature (`v1,` + base64 HMAC-SHA256 of "
+            "`{webhook-id}.{webhook-timestamp}.{body}` with the key in the endpoint's "
+            "`whsec_` secret). At least once: the same entry may come again with the same "
+            "webhook-id. A `ping` (POST /org/webhooks/{id}/test) carries id, type and at only."
+        ),
+        "parameters": [
+            _header("webhook-id", "The entry's id: the same for a redelivery."),
+            _header("webhook-timestamp", "Seconds since the epoch when it was sent."),
+            _header("webhook-signature", "v1,<base64 HMAC-SHA256>"),
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(ActivityEntry)}},
+        },
+        "responses": {"200": {"description": "Any 2xx: delivered; anything else is retried"}},
+    }
+}
+
+
 def openapi_document() -> dict[str, Any]:
-    models: list[type[BaseModel]] = [ErrorResponse]
+    models: list[type[BaseModel]] = [ErrorResponse, ActivityEntry]
     for op in OPERATIONS:
         models += [m for m in op.answers.values() if m is not None]
         if op.body is not None:
@@ -173,6 +202,7 @@ def openapi_document() -> dict[str, Any]:
         "info": {"title": "Skills Link", "version": "1.0.0"},
         "servers": [{"url": "/api"}],
         "paths": paths,
+        "webhooks": {"activity": WEBHOOK_DELIVERY},
         "components": {
             "schemas": schemas.get("$defs", {}),
             "securitySchemes": {

@@ -379,3 +379,29 @@ def test_a_successful_delivery_clears_the_failures(fake_ctx: Context, world: Wor
     stored = fake_ctx.stores.webhooks.get("t", "w2")
     assert stored is not None and stored.consecutive_failures == 0
     assert sent[0]["webhook-id"] == "e2" and sent[0]["webhook-signature"].startswith("v1,")
+
+
+def test_in_azure_a_webhook_that_points_at_a_private_address_is_refused(
+    fake_ctx: Context, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+    import socket
+
+    from shared.services import webhooks
+
+    azure = dataclasses.replace(fake_ctx, check_webhook_addresses=True, allow_local_webhooks=False)
+    resolved = {
+        "internal.example": "10.0.0.5",
+        "metadata.example": "169.254.169.254",
+        "public.example": "20.30.40.50",
+    }
+    monkeypatch.setattr(
+        socket, "getaddrinfo", lambda host, *_: [(0, 0, 0, "", (resolved[host], 443))]
+    )
+    for host in ("internal.example", "metadata.example"):
+        with pytest.raises(ServiceError) as refused:
+            webhooks.check_url(azure, f"https://{host}/hook")
+        assert refused.value.extra["field"] == "url"
+    assert webhooks.check_url(azure, "https://public.example/hook") == "https://public.example/hook"
+    with pytest.raises(ServiceError):
+        webhooks.check_url(azure, "http://localhost:8080/hook")
