@@ -69,7 +69,20 @@ def user_reactivated(user: PartnerUser, at: datetime) -> ActivityRecord:
 
 def user_departed(user: PartnerUser) -> ActivityRecord:
     assert user.departed_at is not None
-    return _user_entry("user.departed", user, user.departed_at)
+    return user_left(user.tenant_id, user.email, user.display_name, user.departed_at)
+
+
+def user_left(tenant_id: str, email: str, display_name: str, at: datetime) -> ActivityRecord:
+    """user.departed, the same entry whether the departure or the end it caused
+    writes it (the end carries the departure's instant)."""
+    return ActivityRecord(
+        id=entry_id("user.departed", tenant_id, email, at.isoformat()),
+        type="user.departed",
+        at=at,
+        tenant_id=tenant_id,
+        email=email,
+        display_name=display_name,
+    )
 
 
 def _user_entry(kind: ActivityType, user: PartnerUser, at: datetime) -> ActivityRecord:

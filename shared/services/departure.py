@@ -30,19 +30,23 @@ def depart_user(ctx: Context, caller: Caller, email_in_path: str | None) -> Depa
         return uow.write_user(caller.tenant_id, email, lambda u: u.departed(now)).value, False
 
     user, already = ctx.run(mark_departed)
-    # Written on every call, so a retry writes what a crash after the mark kept back.
-    ctx.stores.record_activity([activity.user_departed(user)])
+    recorded = False
     for program in PROGRAMS:
         current = user.active(program)
         if current is not None:
-            ctx.run(partial(_end_for_departure, user=user, current=current))
+            recorded |= ctx.run(partial(_end_for_departure, user=user, current=current))
+    if not recorded:
+        # No end wrote it (nothing was linked): written on every call, so a retry
+        # writes what a crash after the mark kept back.
+        ctx.stores.record_activity([activity.user_departed(user)])
     assert user.removal_on is not None
     return Departure(email=user.email, removal_on=user.removal_on, already_departed=already)
 
 
 def _end_for_departure(
     uow: UnitOfWork, _: int, *, user: PartnerUser, current: AssociationRecord
-) -> None:
+) -> bool:
+    """True when the end's handlers ran (they also record the departure)."""
     assert user.departed_at is not None
     learner = uow.stores.learners.load(current.program, current.learner_id)
     truth = learner.association(current.association_id)
@@ -51,8 +55,10 @@ def _end_for_departure(
         if not claim_is_dead(uow, current):
             raise TryAgain
         drop_claim(uow, current)
-    elif not truth.is_active:
+        return False
+    if not truth.is_active:
         uow.finish(learner, learner.ended_events(truth))
     else:
         learner.end(truth, "user_departed", user.departed_at)
         uow.commit(learner)
+    return truth.end_reason in (None, "user_departed")

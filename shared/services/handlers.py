@@ -89,13 +89,20 @@ def record_association_started(
 
 
 def record_association_ended(event: AssociationEnded, learner: Learner, uow: UnitOfWork) -> None:
-    """The end and each removal it schedules, in one write (same organization and
-    instant), before the rows are marked: a retry writes the same entries again."""
+    """The end, each removal it schedules, and for a departure the departure itself,
+    in one write (same organization and instant), before the rows are marked: a
+    retry writes the same entries again."""
     ended = event.association
     assert ended.ended_at is not None
     on = removal_date(ended.ended_at)
+    departed = (
+        [activity.user_left(ended.tenant_id, ended.user_email, ended.display_name, ended.ended_at)]
+        if ended.end_reason == "user_departed"
+        else []
+    )
     uow.stores.record_activity(
         [
+            *departed,
             activity.association_ended(ended),
             *(
                 activity.credential_entry(

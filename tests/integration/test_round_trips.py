@@ -84,3 +84,18 @@ def test_round_trips_of_ingest_and_apply(
     world.clock.advance(timedelta(days=10))
     assert counted(counter, lambda: credit_apply.apply(rt.services, wake)) == 4 + 1
     assert len(rt.stores.report.page(tenant, None)[0]) == 20
+
+
+def test_round_trips_of_a_departure(
+    world: World, api: FunctionClient, counter: RequestCounter
+) -> None:
+    """Mark departed (read, write), end the association (read learner, commit), its
+    entries (the departure's with the end's, one write), the copy to the user's row
+    (read, write): 6 before the activity log, one more with it."""
+    person = api.member(world)
+    admin = world.admin(person.tenant_id)
+    assert api.link(person, "learn", world.assertion(unique("MCID"))).status == 201
+    assert (
+        counted(counter, lambda: api.call("DELETE", f"org/users/{person.email}", person=admin))
+        == 6 + 1
+    )
