@@ -1,5 +1,6 @@
-"""The learning-events queue, the credit scheduler (timer) and the apply step
-(credits-due queue). Heavy modules load on first call, not at import."""
+"""The learning-events queue, the credit scheduler (timer), the apply step
+(credits-due queue) and the daily expiry warnings (timer). Heavy modules load on
+first call, not at import."""
 
 import logging
 
@@ -9,6 +10,7 @@ bp = func.Blueprint()
 logger = logging.getLogger("skills_link.credit_processor")
 
 SCHEDULER_NCRONTAB = "0 */5 * * * *"
+EXPIRY_WARNINGS_NCRONTAB = "0 0 6 * * *"
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="learning-events", connection="AzureWebJobsStorage")
@@ -57,3 +59,13 @@ def send_due_credit_wakes(timer: func.TimerRequest) -> None:
     from shared.services import scheduler
 
     scheduler.send_due_wakes(bootstrap.current().services)
+
+
+@bp.timer_trigger(
+    arg_name="timer", schedule=EXPIRY_WARNINGS_NCRONTAB, run_on_startup=False, use_monitor=True
+)
+def send_expiry_warnings(timer: func.TimerRequest) -> None:
+    from shared import bootstrap
+    from shared.services import expiry
+
+    expiry.send_expiry_warnings(bootstrap.current().services)

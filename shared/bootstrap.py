@@ -57,6 +57,7 @@ class Runtime:
     def stores(self) -> "Stores":
         from shared.adapters.activity import ActivityTable
         from shared.adapters.credit_wakes import CreditWakeTable
+        from shared.adapters.expiry_warnings import ExpiryWarningTable
         from shared.adapters.learners import LearnerTable
         from shared.adapters.partner_users import PartnerUserTable
         from shared.adapters.report_removals import ReportRemovalTable
@@ -73,6 +74,7 @@ class Runtime:
             queue=self.queues,
             activity=ActivityTable(self.tables),
             webhooks=WebhookTable(self.tables),
+            expiry_warnings=ExpiryWarningTable(self.tables),
         )
 
     @cached_property

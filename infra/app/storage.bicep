@@ -14,6 +14,7 @@ var tableNames = [
   'reportremovals'
   'activity'
   'webhooks'
+  'expirywarnings'
 ]
 var queueNames = [
   'learning-events'

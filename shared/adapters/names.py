@@ -4,6 +4,7 @@ them, and tests/integration/test_infra.py checks that infra/ declares them all."
 from shared.adapters import (
     activity,
     credit_wakes,
+    expiry_warnings,
     learners,
     partner_users,
     report_removals,
@@ -20,5 +21,6 @@ TABLES: tuple[str, ...] = (
     report_removals.TABLE,
     activity.TABLE,
     webhooks.TABLE,
+    expiry_warnings.TABLE,
 )
 QUEUES: tuple[str, ...] = ALL_QUEUES

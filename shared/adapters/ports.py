@@ -4,7 +4,7 @@ of the rules use in-memory fakes of the same shape."""
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Literal, Protocol, TypeVar
 
 from shared.domain.activity import ActivityRecord
 from shared.domain.learner import Learner
@@ -174,3 +174,28 @@ class ActivityStore(Protocol):
     def remove_months_before(self, cutoff: datetime) -> int:
         """Entries of the months before the cutoff's month; how many were removed."""
         ...
+
+
+WarningKind = Literal["expiring", "expired"]
+
+
+@dataclass(frozen=True)
+class ExpiryWarning:
+    """Tell the organization on `on` that a credential credited to it is about to
+    expire, or has expired; checked against the learner's rows when it is due."""
+
+    on: date
+    kind: WarningKind
+    tenant_id: str
+    program: Program
+    learner_id: str
+    credential_id: str
+    expires_at: datetime
+
+
+class ExpiryWarningStore(Protocol):
+    def schedule(self, warning: ExpiryWarning) -> None: ...
+
+    def due(self, today: date, limit: int) -> list[ExpiryWarning]: ...
+
+    def remove(self, warning: ExpiryWarning) -> None: ...

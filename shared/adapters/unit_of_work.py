@@ -17,6 +17,7 @@ from shared.adapters.ports import (
     ActivityStore,
     CreditQueue,
     Delivery,
+    ExpiryWarningStore,
     LearnerStore,
     PartnerUserStore,
     RemovalStore,
@@ -68,6 +69,7 @@ class Stores:
     queue: CreditQueue
     activity: ActivityStore
     webhooks: WebhookStore
+    expiry_warnings: ExpiryWarningStore
 
     def record_activity(self, entries: Sequence[ActivityRecord]) -> None:
         """Write the entries, then hand each to the organization's endpoints that
@@ -90,11 +92,17 @@ UserKey = tuple[str, str]
 
 class UnitOfWork:
     def __init__(
-        self, stores: Stores, clock: Clock, credit_delay: timedelta, handlers: HandlerTables
+        self,
+        stores: Stores,
+        clock: Clock,
+        credit_delay: timedelta,
+        handlers: HandlerTables,
+        expiry_warning: timedelta = timedelta(days=60),
     ) -> None:
         self.stores = stores
         self.clock = clock
         self.credit_delay = credit_delay
+        self.expiry_warning = expiry_warning
         self._handlers = handlers
         self._users: dict[UserKey, Versioned[PartnerUser] | None] = {}
         self._staged: dict[UserKey, PartnerUser] = {}

@@ -129,9 +129,11 @@ def credential_entry(
     *,
     at: datetime,
     removal_on: date | None = None,
+    expires_at: datetime | None = None,
 ) -> ActivityRecord:
     """credential.credited (at the credit), credential.removal_scheduled (at the end,
-    with removal_on) and credential.removed (by the refresh)."""
+    with removal_on), credential.removed (by the refresh), credential.expiring and
+    credential.expired (once per expiry date)."""
     return ActivityRecord(
         id=entry_id(
             kind,
@@ -141,6 +143,7 @@ def credential_entry(
             credited.credential.id,
             credited.association_id,
             removal_on,
+            expires_at.isoformat() if expires_at else None,
         ),
         type=kind,
         at=at,

@@ -38,7 +38,9 @@ class Context:
     """In Azure: refuse endpoints whose host resolves to a private address (SSRF)."""
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.stores, self.clock, self.credit_delay, self.handlers)
+        return UnitOfWork(
+            self.stores, self.clock, self.credit_delay, self.handlers, self.expiry_warning
+        )
 
     def run(self, use_case: Callable[[UnitOfWork, int], T], first: UnitOfWork | None = None) -> T:
         """The use case in a fresh unit of work (or `first` for the first attempt),

@@ -6,7 +6,9 @@ wake-up and the removal row (a stray one finds nothing to do). After the commit 
 the writes that follow from it; each is safe to repeat, so a retried call finishes
 what a failure cut short. On a conflict, the claim is released."""
 
-from shared.adapters.ports import Removal, Wake
+from datetime import date
+
+from shared.adapters.ports import ExpiryWarning, Removal, Wake, WarningKind
 from shared.adapters.skills_report import report_row_of
 from shared.adapters.unit_of_work import HandlerTables, UnitOfWork
 from shared.domain import activity
@@ -49,6 +51,53 @@ def schedule_credit_wake(event: CredentialRecorded, learner: Learner, uow: UnitO
         uow.stores.wakes.schedule(
             Wake(learner.program, learner.learner_id, event.active.association_id, event.due_at)
         )
+
+
+def _schedule_warnings(uow: UnitOfWork, learner: Learner, rows: list[CreditedRecord]) -> None:
+    for row in rows:
+        expires_at = row.credential.expires_at
+        if expires_at is None:
+            continue
+        days: tuple[tuple[WarningKind, date], ...] = (
+            ("expiring", (expires_at - uow.expiry_warning).date()),
+            ("expired", expires_at.date()),
+        )
+        for kind, on in days:
+            uow.stores.expiry_warnings.schedule(
+                ExpiryWarning(
+                    on=on,
+                    kind=kind,
+                    tenant_id=row.tenant_id,
+                    program=learner.program,
+                    learner_id=learner.learner_id,
+                    credential_id=row.credential.id,
+                    expires_at=expires_at,
+                )
+            )
+
+
+def schedule_expiry_warnings(event: Credited, learner: Learner, uow: UnitOfWork) -> None:
+    """Before the credit commits: the days to warn the organization about a credential
+    that expires (a stray one, for a credit that did not commit, finds no row)."""
+    _schedule_warnings(uow, learner, list(event.new))
+
+
+def schedule_expiry_warnings_of_a_renewal(
+    event: CredentialRecorded, learner: Learner, uow: UnitOfWork
+) -> None:
+    """A renewal moves the warnings to the new date (the old ones find a newer expiry
+    on the row when they are due, and are dropped)."""
+    expires_at = event.credential.expires_at
+    if expires_at is None:
+        return
+    renewed = [
+        row.model_copy(
+            update={"credential": row.credential.model_copy(update={"expires_at": expires_at})}
+        )
+        for row in learner.credited
+        if row.credential.id == event.credential.id and row.credential.expires_at != expires_at
+    ]
+    _schedule_warnings(uow, learner, renewed)
 
 
 def file_removal(event: AssociationEnded, learner: Learner, uow: UnitOfWork) -> None:
@@ -202,7 +251,8 @@ HANDLERS = HandlerTables(
     before_commit={
         AssociationStarted: [claim_user_row, schedule_credit_of_earlier_credentials],
         AssociationEnded: [file_removal],
-        CredentialRecorded: [schedule_credit_wake],
+        CredentialRecorded: [schedule_credit_wake, schedule_expiry_warnings_of_a_renewal],
+        Credited: [schedule_expiry_warnings],
     },
     after_commit={
         AssociationStarted: [record_association_started, keep_rows_on_return],

@@ -103,6 +103,16 @@ EXPECTED_OTHER: dict[str, list[dict[str, Any]]] = {
             "useMonitor": True,
         }
     ],
+    "send_expiry_warnings": [
+        {
+            "direction": "IN",
+            "type": "timerTrigger",
+            "name": "timer",
+            "schedule": "0 0 6 * * *",
+            "runOnStartup": False,
+            "useMonitor": True,
+        }
+    ],
 }
 
 

@@ -188,3 +188,55 @@ def test_designation_points_drop_on_the_expiry_date_and_come_back_on_renewal(
     assert infrastructure(expires.date().isoformat())["points"] == 5
     response = api.call("GET", "org/designations", person=admin, params={"on": "soon"})
     assert (response.status, response.json()["error"]["field"]) == (400, "on")
+
+
+def expiry_entries(api: FunctionClient, admin: Person) -> list[dict[str, Any]]:
+    response = api.call(
+        "GET", "org/activity", person=admin,
+        params={"type": "credential.expiring,credential.expired"},
+    )  # fmt: skip
+    assert response.status == 200, response.body
+    entries: list[dict[str, Any]] = response.json()["entries"]
+    return entries
+
+
+def test_the_daily_timer_warns_once_before_and_once_on_expiry_across_repeated_and_missed_runs(
+    world: World, api: FunctionClient, host: QueueHost
+) -> None:
+    expires = (world.clock.now() + 100 * DAY).replace(hour=12)
+    _, _, admin = credited_certification(world, api, host, expires)
+    world.clock.set(expires - 61 * DAY)
+    host.run_timer("send_expiry_warnings")
+    assert expiry_entries(api, admin) == []
+    world.clock.set(expires - 55 * DAY)  # five days missed: caught up
+    host.run_timer("send_expiry_warnings")
+    host.run_timer("send_expiry_warnings")
+    assert [e["type"] for e in expiry_entries(api, admin)] == ["credential.expiring"]
+    world.clock.set(expires + DAY)
+    host.run_timer("send_expiry_warnings")
+    host.run_timer("send_expiry_warnings")
+    log = expiry_entries(api, admin)
+    assert [e["type"] for e in log] == ["credential.expired", "credential.expiring"]
+    assert {e["credential_id"] for e in log} == {"AZ-104"}
+
+
+def test_a_renewal_before_the_date_cancels_the_warnings_to_come(
+    world: World, api: FunctionClient, host: QueueHost
+) -> None:
+    expires = (world.clock.now() + 100 * DAY).replace(hour=12)
+    _, learner, admin = credited_certification(world, api, host, expires)
+    renewed = expires + 365 * DAY
+    host.send(
+        EVENTS,
+        event(
+            learner, "AZ-104", world.clock.now(), type="credential.renewed",
+            expires_at=instant(renewed),
+        ),
+    )  # fmt: skip
+    tick(host)
+    world.clock.set(expires + DAY)
+    host.run_timer("send_expiry_warnings")
+    assert expiry_entries(api, admin) == []
+    world.clock.set(renewed - 30 * DAY)
+    host.run_timer("send_expiry_warnings")
+    assert [e["type"] for e in expiry_entries(api, admin)] == ["credential.expiring"]

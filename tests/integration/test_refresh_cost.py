@@ -115,3 +115,32 @@ def test_rule_9_refresh_cost_grows_with_rows_due_not_with_users(
     assert small == large
     # Per run: the due queries, the activity log's write and its retention query.
     assert small <= 2 * removed + RUN_CONSTANT
+
+
+def test_the_expiry_warnings_cost_grows_with_what_is_due_not_with_all_credentials(
+    azure_runtime: runtime.Runtime,
+) -> None:
+    from datetime import timedelta
+
+    from shared.adapters.ports import ExpiryWarning
+    from shared.services.expiry import send_expiry_warnings
+
+    def requests_with(not_due: int) -> int:
+        counter = RequestCounter()
+        rt = runtime.Runtime(azure_runtime.settings, azure_runtime.clock, counter)
+        today = rt.clock.now().date()
+        for left in rt.stores.expiry_warnings.due(date(2100, 1, 1), 100_000):
+            rt.stores.expiry_warnings.remove(left)
+        for n in range(not_due + 5):
+            on = today if n < 5 else today + timedelta(days=1 + n % 300)
+            rt.stores.expiry_warnings.schedule(
+                ExpiryWarning(on, "expired", "t", "learn", unique("MCID"), "AZ-104",
+                              datetime(2030, 1, 1, tzinfo=UTC))
+            )  # fmt: skip
+        counter.reset()
+        send_expiry_warnings(rt.services)
+        return counter.total
+
+    few, many = requests_with(10), requests_with(400)
+    print(f"expiry warnings: {few} requests with 10 not due, {many} with 400")
+    assert few == many

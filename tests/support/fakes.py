@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from shared.adapters.errors import ConcurrencyConflict, InvalidContinuation
-from shared.adapters.ports import Delivery, Removal, Versioned, Wake
+from shared.adapters.ports import Delivery, ExpiryWarning, Removal, Versioned, Wake
 from shared.adapters.unit_of_work import Stores
 from shared.bootstrap import build_context
 from shared.clock import Clock
@@ -274,6 +274,20 @@ class FakeActivity:
         return len(doomed)
 
 
+class FakeExpiryWarnings:
+    def __init__(self) -> None:
+        self.rows: set[ExpiryWarning] = set()
+
+    def schedule(self, warning: ExpiryWarning) -> None:
+        self.rows.add(warning)
+
+    def due(self, today: date, limit: int) -> list[ExpiryWarning]:
+        return sorted((w for w in self.rows if w.on <= today), key=str)[:limit]
+
+    def remove(self, warning: ExpiryWarning) -> None:
+        self.rows.discard(warning)
+
+
 def fake_stores() -> Stores:
     return Stores(
         users=FakePartnerUsers(),
@@ -284,6 +298,7 @@ def fake_stores() -> Stores:
         queue=FakeCreditQueue(),
         activity=FakeActivity(),
         webhooks=FakeWebhooks(),
+        expiry_warnings=FakeExpiryWarnings(),
     )
 
 
