@@ -45,6 +45,57 @@ def _wait(check: Callable[[], bool], what: str, timeout: float = 30) -> None:
         time.sleep(0.25)
 
 
+def _shift(instant: str, seconds: float) -> str:
+    from datetime import datetime, timedelta
+
+    moved = datetime.fromisoformat(instant.replace("Z", "+00:00")) + timedelta(seconds=seconds)
+    return moved.isoformat().replace("+00:00", "Z")
+
+
+class _Receiver:
+    """A webhook receiver on 127.0.0.1 for the story (local development allows http)."""
+
+    def __enter__(self) -> "_Receiver":
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        received = self.received = []  # type: list[tuple[dict[str, str], bytes]]
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/skills-link"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+
+    def types(self) -> list[str]:
+        seen: dict[str, str] = {}
+        for _, body in self.received:
+            entry = json.loads(body)
+            seen.setdefault(entry["id"], entry["type"])
+        return list(seen.values())
+
+    def all_signed(self, secret: str) -> bool:
+        from shared.domain.webhooks import signature
+
+        return all(
+            signature(secret, h["webhook-id"], int(h["webhook-timestamp"]), body)
+            == h["webhook-signature"]
+            for h, body in self.received
+        )
+
+
 def tell_the_story(target: Target, say: Callable[[str], None] = print) -> None:  # noqa: PLR0915 - a story reads top to bottom
     run = uuid.uuid4().hex[:6]
     tenant = f"contoso-{run}"
@@ -58,10 +109,10 @@ def tell_the_story(target: Target, say: Callable[[str], None] = print) -> None: 
     learner = f"MCID-{run}"
     offset = 0.0
 
-    def assertion() -> str:
+    def assertion(learner_id: str = learner) -> str:
         return learner_assertion(
             target.learn_keys, issuer=target.issuer, audience=target.audience,
-            learner_id=learner, issued_at=time.time() + offset, msa=f"pat.{run}@outlook.com",
+            learner_id=learner_id, issued_at=time.time() + offset, msa=f"{learner_id}@outlook.com",
         )  # fmt: skip
 
     def advance(seconds: float) -> None:
@@ -95,12 +146,18 @@ def tell_the_story(target: Target, say: Callable[[str], None] = print) -> None: 
         queue = QueueClient.from_connection_string(
             target.connection, "learning-events", message_encode_policy=TextBase64EncodePolicy()
         )
-        queue.send_message(json.dumps({
-            "event_id": f"evt-{run}", "type": "credential.completed", "program": "learn",
-            "learner_id": learner,
-            "credential": {"id": "AZ-104", "kind": "certification", "title": "Azure Administrator"},
-            "completed_at": linked.json()["started_at"],
-        }))  # fmt: skip
+
+        def report(kind: str, who: str, credential: str, completed: str, expires: str) -> None:
+            queue.send_message(json.dumps({
+                "event_id": f"evt-{uuid.uuid4().hex[:8]}", "type": kind, "program": "learn",
+                "learner_id": who, "credential": {"id": credential, "kind": "certification",
+                "title": f"Certification {credential}"},
+                "completed_at": completed, "expires_at": expires,
+            }))  # fmt: skip
+
+        started = linked.json()["started_at"]
+        first_expiry = _shift(started, 365 * DAY)
+        report("credential.completed", learner, "AZ-104", started, first_expiry)
         _wait(
             lambda: len(http.get("/api/me", headers=pat).json()["pending_credits"]) == 1,
             "a pending credit",
@@ -122,6 +179,23 @@ def tell_the_story(target: Target, say: Callable[[str], None] = print) -> None: 
         )
         designation = http.get("/api/org/designations", headers=admin).json()["designations"][0]
         say(f"   {designation['name']}: {designation['points']} points.")
+
+        say(f"   AZ-104 expires on {first_expiry[:10]}; Pat renews it early on Microsoft Learn.")
+        report("credential.renewed", learner, "AZ-104", started, _shift(first_expiry, 365 * DAY))
+        _wait(
+            lambda: (
+                http.get("/api/org/skills-report", headers=admin).json()["rows"][0]["expires_at"]
+                != first_expiry
+            ),
+            "the renewal",
+        )
+        on_old_expiry = http.get(
+            "/api/org/designations", headers=admin, params={"on": first_expiry[:10]}
+        ).json()["designations"][0]
+        _expect(on_old_expiry["points"] == designation["points"], "points kept by the renewal")
+        say(
+            f"   On {first_expiry[:10]} the designation still has {on_old_expiry['points']} points."
+        )
 
         say("5. Pat removes the link and tries to associate again right away.")
         _expect(http.delete("/api/me/links/learn", headers=pat).status_code == 204, "unlinking")
@@ -156,6 +230,44 @@ def tell_the_story(target: Target, say: Callable[[str], None] = print) -> None: 
             <= {e["type"] for e in log},
             f"the activity log telling the story: {log}",
         )
+
+        say("9. Sam's certification lapses, and the admin's webhook receiver hears of it.")
+        with _Receiver() as receiver:
+            hook = http.post(
+                "/api/org/webhooks", headers=admin,
+                json={"url": receiver.url, "events": ["credential.expiring", "credential.expired"],
+                      "description": "demo receiver"},
+            )  # fmt: skip
+            _expect(hook.status_code == 201, f"registering a webhook: {hook.text}")
+            sam = {"X-MS-CLIENT-PRINCIPAL": principal_header(tenant, sam_email)}
+            sam_learner = f"MCID-sam-{run}"
+            sam_linked = http.post(
+                "/api/me/links", headers=sam,
+                json={"program": "learn", "assertion": assertion(sam_learner)},
+            )  # fmt: skip
+            _expect(sam_linked.status_code == 201, f"Sam linking: {sam_linked.text}")
+            sam_started = sam_linked.json()["started_at"]
+            report(
+                "credential.completed",
+                sam_learner,
+                "AZ-500",
+                sam_started,
+                _shift(sam_started, 40 * DAY),
+            )
+            advance(10 * DAY + 60)
+            run_function("send_due_credit_wakes")
+            _wait(lambda: any(
+                r["credential_id"] == "AZ-500"
+                for r in http.get("/api/org/skills-report", headers=admin).json()["rows"]
+            ), "Sam's credit")  # fmt: skip
+            run_function("send_expiry_warnings")
+            advance(31 * DAY)
+            run_function("send_expiry_warnings")
+            _wait(lambda: receiver.types() == ["credential.expiring", "credential.expired"],
+                  "the webhook receiver hearing both warnings")  # fmt: skip
+            _expect(receiver.all_signed(hook.json()["secret"]), "valid webhook signatures")
+            for kind in receiver.types():
+                say(f"   The receiver got {kind} for AZ-500 (signature valid).")
         say("   The story is complete.")
 
 
