@@ -18,6 +18,7 @@ from shared.wire import (
     Departure,
     ErrorResponse,
     HealthStatus,
+    LearningEvent,
     LinkRequest,
     OrgUser,
     OrgUserPage,
@@ -189,7 +190,7 @@ def openapi_document() -> dict[str, Any]:
     _, schemas = models_json_schema(
         [(m, "serialization") for m in unique], ref_template="#/components/schemas/{model}"
     )
-    for model in (LinkRequest, AddUserRequest, WebhookRequest):
+    for model in (LinkRequest, AddUserRequest, WebhookRequest, LearningEvent):
         _, inputs = models_json_schema(
             [(model, "validation")], ref_template="#/components/schemas/{model}"
         )
@@ -199,7 +200,16 @@ def openapi_document() -> dict[str, Any]:
         paths.setdefault(op.path, {})[op.method] = _operation(op)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Skills Link", "version": "1.0.0"},
+        "info": {
+            "title": "Skills Link",
+            "version": "1.0.0",
+            "description": (
+                "Learning platforms send LearningEvent messages (components/schemas) as base64 "
+                "UTF-8 JSON on the queue `learning-events`: `credential.completed` (with "
+                "`expires_at` when the credential expires) and `credential.renewed` (same "
+                "fields, `expires_at` required; the latest expiry stays, in any order)."
+            ),
+        },
         "servers": [{"url": "/api"}],
         "paths": paths,
         "webhooks": {"activity": WEBHOOK_DELIVERY},
