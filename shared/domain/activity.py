@@ -4,7 +4,7 @@ or redelivered gives the same entry (written again, never twice)."""
 
 import hashlib
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -23,18 +23,7 @@ ActivityType = Literal[
     "credential.expiring",
     "credential.expired",
 ]
-ACTIVITY_TYPES: tuple[ActivityType, ...] = (
-    "user.added",
-    "user.reactivated",
-    "user.departed",
-    "association.started",
-    "association.ended",
-    "credential.credited",
-    "credential.removal_scheduled",
-    "credential.removed",
-    "credential.expiring",
-    "credential.expired",
-)
+ACTIVITY_TYPES: tuple[ActivityType, ...] = get_args(ActivityType)
 
 
 class ActivityRecord(BaseModel):
