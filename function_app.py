@@ -8,6 +8,7 @@ from health_function import bp as health_bp
 from link_function import bp as link_bp
 from monthly_refresh import bp as monthly_refresh_bp
 from openapi_function import bp as openapi_bp
+from operations_function import bp as operations_bp
 from org_users_function import bp as org_users_bp
 from reports_function import bp as reports_bp
 from unlink_function import bp as unlink_bp
@@ -23,6 +24,7 @@ BLUEPRINTS = (
     openapi_bp,
     health_bp,
     webhooks_bp,
+    operations_bp,
 )
 
 

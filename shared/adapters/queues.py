@@ -47,16 +47,22 @@ class QueueStore:
         self._clients: dict[str, QueueClient] = {}
         self._lock = threading.Lock()
 
-    def queue(self, name: str) -> "QueueClient":
-        client = self._clients.get(name)
+    def queue(self, name: str, *, raw: bool = False) -> "QueueClient":
+        """A client that base64-encodes what it sends (as the trigger expects), or with
+        raw, one that sends content as given (a poison message moved back as it was).
+        Received content is never decoded: it is what the queue holds."""
+        key = f"raw:{name}" if raw else name
+        client = self._clients.get(key)
         if client is not None:
             return client
         from azure.core.exceptions import ResourceExistsError
         from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
         with self._lock:
-            if name not in self._clients:
-                extra: dict[str, Any] = {"message_encode_policy": TextBase64EncodePolicy()}
+            if key not in self._clients:
+                extra: dict[str, Any] = (
+                    {} if raw else {"message_encode_policy": TextBase64EncodePolicy()}
+                )
                 if self._request_hook is not None:
                     extra["raw_request_hook"] = self._request_hook
                 target = storage_target(self._settings)
@@ -74,8 +80,29 @@ class QueueStore:
                     )
                 with contextlib.suppress(ResourceExistsError):
                     created.create_queue()
-                self._clients[name] = created
-            return self._clients[name]
+                self._clients[key] = created
+            return self._clients[key]
+
+    def waiting(self, name: str) -> int:
+        return int(self.queue(name).get_queue_properties().approximate_message_count or 0)
+
+    def move_messages(self, source: str, destination: str, limit: int) -> int:
+        """Move up to `limit` messages as they are, each sent on before it is deleted
+        (a crash in between leaves a copy in both: harmless, handlers are idempotent)."""
+        moved = 0
+        while moved < limit:
+            batch = list(
+                self.queue(source).receive_messages(
+                    max_messages=min(32, limit - moved), visibility_timeout=60
+                )
+            )
+            if not batch:
+                break
+            for message in batch:
+                self.queue(destination, raw=True).send_message(message.content)
+                self.queue(source).delete_message(message)
+                moved += 1
+        return moved
 
     def send_text(self, name: str, text: str) -> None:
         self.queue(name).send_message(text)

@@ -122,7 +122,18 @@ def test_queue_and_timer_binding_json(function_json: dict[str, dict[str, Any]], 
 
 
 def test_every_function_is_expected(function_json: dict[str, dict[str, Any]]) -> None:
-    assert set(function_json) == set(EXPECTED_HTTP) | set(EXPECTED_OTHER)
+    assert set(function_json) == set(EXPECTED_HTTP) | set(EXPECTED_OTHER) | {"replay_poison"}
+
+
+def test_the_poison_replay_needs_the_function_key(
+    function_json: dict[str, dict[str, Any]],
+) -> None:
+    [trigger, _] = function_json["replay_poison"]["bindings"]
+    assert (trigger["route"], trigger["methods"], trigger["authLevel"]) == (
+        "ops/poison/{queue}/replay",
+        ["POST"],
+        "FUNCTION",
+    )
 
 
 def test_host_json_reads_base64_queue_messages_and_gives_up_after_five_tries() -> None:

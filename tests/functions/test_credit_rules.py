@@ -290,3 +290,32 @@ def test_a_deeply_nested_message_is_poison_and_the_queue_flows_on(
     host.drain(EVENTS, "ingest_learning_event")
     assert [r.credential_id for r in report(person.tenant_id)] == ["GOOD"]
     assert len(host.peek_texts(f"{EVENTS}-poison")) == 1
+
+
+def test_poison_replay_restores_good_messages_and_twice_is_harmless(
+    world: World, api: FunctionClient, host: QueueHost, linked: tuple[Person, str]
+) -> None:
+    """A good event poisoned while something was broken (say a missing setting) goes
+    back to its queue once the cause is fixed; a dry run only counts."""
+    person, learner = linked
+    world.clock.advance(20 * DAY)
+    good = event(learner, "AZ-305", world.clock.now() - 15 * DAY)
+    host.send(f"{EVENTS}-poison", good)
+
+    def replay(**params: str) -> dict[str, Any]:
+        response = api.call("POST", "ops/poison/learning-events/replay", params=params)
+        assert response.status == 200, response.body
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    counted = replay(dry_run="true")
+    assert (counted["waiting"], counted["moved"], counted["dry_run"]) == (1, 0, True)
+    assert replay()["moved"] == 1
+    host.drain(EVENTS, "ingest_learning_event")
+    host.send(f"{EVENTS}-poison", good)
+    assert replay()["moved"] == 1
+    host.drain(EVENTS, "ingest_learning_event")
+    assert [r.credential_id for r in report(person.tenant_id)] == ["AZ-305"]
+    assert host.peek_texts(f"{EVENTS}-poison") == []
+    wrong = api.call("POST", "ops/poison/nowhere/replay")
+    assert (wrong.status, wrong.json()["error"]["field"]) == (400, "queue")
