@@ -1,4 +1,5 @@
-"""GET /api/openapi.json: the API's OpenAPI 3.1 document, generated from the models."""
+"""GET /api/openapi.json: the API's OpenAPI 3.1 document, generated from the models,
+and GET /api/docs: Swagger UI on it."""
 
 import azure.functions as func
 
@@ -12,3 +13,17 @@ def openapi_json(req: func.HttpRequest) -> func.HttpResponse:
     from shared.entrypoints.openapi import openapi_document
 
     return func.HttpResponse(json.dumps(openapi_document()), mimetype="application/json")
+
+
+@bp.route(route="docs", methods=["GET"])
+def api_docs(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.entrypoints.api_docs import answer
+
+    return answer(None)
+
+
+@bp.route(route="docs/{asset}", methods=["GET"])
+def api_docs_asset(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.entrypoints.api_docs import answer
+
+    return answer(req.route_params.get("asset"))

@@ -19,6 +19,8 @@ EXPECTED_HTTP = {
     "designations": ("org/designations", ["GET"]),
     "openapi_json": ("openapi.json", ["GET"]),
     "health": ("health", ["GET"]),
+    "api_docs": ("docs", ["GET"]),
+    "api_docs_asset": ("docs/{asset}", ["GET"]),
     "activity_log": ("org/activity", ["GET"]),
     "add_webhook": ("org/webhooks", ["POST"]),
     "list_webhooks": ("org/webhooks", ["GET"]),

@@ -222,3 +222,15 @@ def test_the_request_id_of_a_failure_is_on_its_log_line(
     request_id = response.json()["error"]["request_id"]
     assert [r for r in caplog.records if getattr(r, "request_id", None) == request_id]
     assert request_id in caplog.text
+
+
+def test_api_docs_serve_swagger_ui_on_the_document_without_a_cdn(api: FunctionClient) -> None:
+    page = api.call("GET", "docs")
+    assert page.status == 200 and b"/api/docs/swagger-ui-bundle.js" in page.body
+    assert "script-src" not in page.headers["Content-Security-Policy"]  # default-src 'self'
+    assert b"http" not in page.body.replace(b"http-equiv", b"")
+    init = api.call("GET", "docs/init.js")
+    assert b"/api/openapi.json" in init.body
+    bundle = api.call("GET", "docs/swagger-ui-bundle.js")
+    assert bundle.status == 200 and len(bundle.body) > 100_000
+    assert api.call("GET", "docs/..%2Fsettings.py").status == 404
