@@ -15,7 +15,8 @@ from azure.data.tables import UpdateMode
 
 from shared.adapters.keys import encode_part
 from shared.adapters.learners import learner_key_part
-from shared.adapters.ports import Wake
+from shared.adapters.ports import Wake, hour_slot
+from shared.adapters.rows import partitions_up_to
 from shared.adapters.tables import TableStore
 from shared.wire import program_named
 
@@ -55,22 +56,12 @@ class CreditWakeTable:
     def due(self, now: datetime, limit: int) -> list[Wake]:
         """Wake-ups due at or before now, oldest hour first; later ones in the
         current hour wait for a later run."""
-        entities = self._store.table(TABLE).query_entities(
-            "PartitionKey le @bucket",
-            parameters={
-                "bucket": Wake(program="learn", learner_id="", association_id="", due_at=now).slot
-            },
-            results_per_page=min(limit, 1000),
-        )
-        wakes: list[Wake] = []
-        for entity in entities:
+
+        def due_by_now(entity: dict[str, Any]) -> Wake | None:
             wake = _wake(entity)
-            if wake.due_at > now:
-                continue
-            wakes.append(wake)
-            if len(wakes) >= limit:
-                break
-        return wakes
+            return wake if wake.due_at <= now else None
+
+        return partitions_up_to(self._store.table(TABLE), hour_slot(now), limit, due_by_now)
 
     def remove(self, wake: Wake) -> None:
         partition, row = _keys(wake)

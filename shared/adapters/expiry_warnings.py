@@ -12,6 +12,7 @@ from azure.data.tables import UpdateMode
 from shared.adapters.keys import encode_part
 from shared.adapters.learners import learner_key_part
 from shared.adapters.ports import ExpiryWarning, WarningKind
+from shared.adapters.rows import partitions_up_to
 from shared.adapters.tables import TableStore
 from shared.domain.types import program_named
 
@@ -54,17 +55,7 @@ class ExpiryWarningTable:
         )
 
     def due(self, today: date, limit: int) -> list[ExpiryWarning]:
-        entities = self._store.table(TABLE).query_entities(
-            "PartitionKey le @today",
-            parameters={"today": today.isoformat()},
-            results_per_page=min(limit, 1000),
-        )
-        found: list[ExpiryWarning] = []
-        for entity in entities:
-            found.append(_warning(entity))
-            if len(found) >= limit:
-                break
-        return found
+        return partitions_up_to(self._store.table(TABLE), today.isoformat(), limit, _warning)
 
     def remove(self, warning: ExpiryWarning) -> None:
         with contextlib.suppress(ResourceNotFoundError):

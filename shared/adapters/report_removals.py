@@ -12,6 +12,7 @@ from azure.data.tables import UpdateMode
 from shared.adapters.keys import encode_part
 from shared.adapters.learners import learner_key_part
 from shared.adapters.ports import Removal
+from shared.adapters.rows import partitions_up_to
 from shared.adapters.tables import TableStore
 from shared.wire import program_named
 
@@ -43,17 +44,7 @@ class ReportRemovalTable:
         )
 
     def due(self, today: date, limit: int) -> list[Removal]:
-        entities = self._store.table(TABLE).query_entities(
-            "PartitionKey le @today",
-            parameters={"today": today.isoformat()},
-            results_per_page=min(limit, 1000),
-        )
-        found: list[Removal] = []
-        for entity in entities:
-            found.append(_removal(entity))
-            if len(found) >= limit:
-                break
-        return found
+        return partitions_up_to(self._store.table(TABLE), today.isoformat(), limit, _removal)
 
     def remove(self, removal: Removal) -> None:
         with contextlib.suppress(ResourceNotFoundError):

@@ -2,7 +2,7 @@ import base64
 import binascii
 import contextlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -80,3 +80,27 @@ def parse_row(model: type[M], entity: Mapping[str, Any], table: str) -> M:
         raise CorruptRow(
             table, str(entity.get("PartitionKey", "?")), str(entity.get("RowKey", "?"))
         ) from error
+
+
+D = TypeVar("D")
+
+
+def partitions_up_to(
+    table: Any, last_partition: str, limit: int, parse: Callable[[dict[str, Any]], D | None]
+) -> list[D]:
+    """The rows of every partition up to `last_partition` (an index keyed by day or
+    hour: what is due), parsed, at most `limit`; parse may skip a row (None)."""
+    entities = table.query_entities(
+        "PartitionKey le @last",
+        parameters={"last": last_partition},
+        results_per_page=min(limit, 1000),
+    )
+    found: list[D] = []
+    for entity in entities:
+        item = parse(entity)
+        if item is None:
+            continue
+        found.append(item)
+        if len(found) >= limit:
+            break
+    return found
