@@ -14,8 +14,7 @@ from azure.data.tables import UpdateMode
 
 from shared.adapters.errors import InvalidContinuation
 from shared.adapters.keys import encode_part
-from shared.adapters.learners import chunks
-from shared.adapters.rows import delete_idempotently, parse_row
+from shared.adapters.rows import chunks, delete_idempotently, parse_row
 from shared.adapters.tables import TableStore
 from shared.domain.activity import ActivityRecord
 

@@ -4,7 +4,7 @@ Rows: `state` (the truth about the learner's associations, changed only under it
 ETag), `cred|{id}` (each completed credential, earliest completion kept), and
 `credited|{tenant}|{id}` (each credential counted for an organization)."""
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -15,6 +15,8 @@ from azure.data.tables import UpdateMode
 from shared.adapters.errors import ConcurrencyConflict
 from shared.adapters.keys import encode_key, encode_part
 from shared.adapters.rows import (
+    TRANSACTION_LIMIT,
+    chunks,
     conflicts_as_concurrency,
     delete_idempotently,
     etag_of,
@@ -29,7 +31,6 @@ TABLE = "learners"
 STATE_ROW = "state"
 CREDENTIAL_PREFIX = "cred|"
 CREDITED_PREFIX = "credited|"
-TRANSACTION_LIMIT = 100
 
 
 def learner_partition(program: Program, learner_id: str) -> str:
@@ -88,11 +89,6 @@ def _state_guard(learner: Learner) -> tuple[Any, ...]:
     if learner.version is None:
         return ("create", entity)
     return ("update", entity, _if_unchanged(learner.version))
-
-
-def chunks(items: Sequence[Any], size: int = TRANSACTION_LIMIT) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _credited_entity(partition: str, record: CreditedRecord) -> dict[str, Any]:

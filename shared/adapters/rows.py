@@ -2,7 +2,7 @@ import base64
 import binascii
 import contextlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -54,8 +54,7 @@ def delete_idempotently(table: Any, partition: str, row_keys: list[str]) -> None
     from azure.core.exceptions import ResourceNotFoundError
     from azure.data.tables import TableTransactionError
 
-    for start in range(0, len(row_keys), 100):
-        chunk = row_keys[start : start + 100]
+    for chunk in chunks(row_keys):
         try:
             table.submit_transaction(
                 [("delete", {"PartitionKey": partition, "RowKey": row}) for row in chunk]
@@ -104,3 +103,12 @@ def partitions_up_to(
         if len(found) >= limit:
             break
     return found
+
+
+TRANSACTION_LIMIT = 100
+"""Operations in one table transaction (one partition); Azurite fails badly past it."""
+
+
+def chunks(items: Sequence[Any], size: int = TRANSACTION_LIMIT) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

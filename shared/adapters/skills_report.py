@@ -8,8 +8,8 @@ from typing import Any
 from azure.data.tables import UpdateMode
 
 from shared.adapters.keys import encode_key, encode_part
-from shared.adapters.learners import chunks
 from shared.adapters.rows import (
+    chunks,
     decode_continuation,
     delete_idempotently,
     encode_continuation,

@@ -200,15 +200,7 @@ class CredentialRecord(BaseModel):
         return kept if kept.expires_at == latest else kept.model_copy(update={"expires_at": latest})
 
     def status(self, now: datetime, warning: timedelta) -> CredentialStatus:
-        if self.expires_at is None:
-            return "active"
-        if self.expires_at <= now:
-            return "expired"
-        return "expiring" if self.expires_at - now <= warning else "active"
-
-    def active_on(self, day: date) -> bool:
-        """Counts for designations on that day: it expires on a later day, or never."""
-        return self.expires_at is None or self.expires_at.date() > day
+        return expiry_status(self.expires_at, now, warning)
 
 
 class CreditedRecord(BaseModel):
@@ -237,3 +229,20 @@ def removal_date(ended_at: datetime) -> date:
     """Rule 8: the data refresh after an end, the 10th of the following month (UTC)."""
     year, month = ended_at.year, ended_at.month
     return date(year + 1, 1, 10) if month == 12 else date(year, month + 1, 10)
+
+
+def expiry_status(
+    expires_at: datetime | None, now: datetime, warning: timedelta
+) -> CredentialStatus:
+    """A credential's status when read: expired from its expiry on, expiring within
+    the warning before it, otherwise (or without an expiry) active."""
+    if expires_at is None:
+        return "active"
+    if expires_at <= now:
+        return "expired"
+    return "expiring" if expires_at - now <= warning else "active"
+
+
+def counts_on(expires_at: datetime | None, day: date) -> bool:
+    """Counts for designations on that day: it expires on a later day, or never."""
+    return expires_at is None or expires_at.date() > day

@@ -3,13 +3,12 @@ otherwise 503 naming the dependency that failed (the contract's error body, with
 `dependency`). No personal data: nothing read is returned."""
 
 import logging
-import uuid
 from typing import Any
 
 import azure.functions as func
 
 from shared import bootstrap, errors
-from shared.entrypoints.responses import error_response, json_response
+from shared.entrypoints.responses import error_response, json_response, request_id_of
 from shared.wire import HealthStatus
 
 logger = logging.getLogger("skills_link.health")
@@ -17,7 +16,7 @@ PROBE_TABLE = "partnerusers"
 
 
 def answer(context: Any = None) -> func.HttpResponse:
-    request_id = str(getattr(context, "invocation_id", None) or uuid.uuid4())
+    request_id = request_id_of(context)
     checks = {"settings": "ok", "storage": "ok"}
     try:
         runtime = bootstrap.current()

@@ -54,10 +54,15 @@ def check_body(request: func.HttpRequest) -> None:
         raise errors.UNSUPPORTED_MEDIA_TYPE()
 
 
+def request_id_of(context: Any) -> str:
+    """The host's invocation id (a fresh one where no host passed a context)."""
+    return str(getattr(context, "invocation_id", None) or uuid.uuid4())
+
+
 def handle(request: func.HttpRequest, action: Action, context: Any = None) -> func.HttpResponse:
     """The contract's order: identity, body size, media type, then the action; every
     answer carries the invocation id as x-request-id, and every error body too."""
-    request_id = str(getattr(context, "invocation_id", None) or uuid.uuid4())
+    request_id = request_id_of(context)
     response = _answer(request, action, request_id)
     response.headers["x-request-id"] = request_id
     return response

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.domain.model import counts_on
 from shared.wire import ReportRow, WireModel
 
 CATALOG_PATH = Path(__file__).resolve().parent.parent / "catalog" / "designations.json"
@@ -70,7 +71,7 @@ def _points(designation: CatalogDesignation, rows: list[ReportRow], day: date) -
     metric's points stop at its cap."""
     people_by_credential: dict[str, set[str]] = {}
     for row in rows:
-        if row.expires_at is None or row.expires_at.date() > day:
+        if counts_on(row.expires_at, day):
             people_by_credential.setdefault(row.credential_id, set()).add(row.email)
     metrics = []
     for metric in designation.metrics:

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from pydantic import TypeAdapter, ValidationError
 
 from shared.adapters.errors import InvalidContinuation
-from shared.domain.model import CredentialRecord
+from shared.domain.model import expiry_status
 from shared.domain.types import CredentialStatus
 from shared.entrypoints.csv_export import to_csv
 from shared.entrypoints.principal import Caller
@@ -52,14 +52,7 @@ def parse_day(value: str | None, field: str, today: date) -> date:
 
 def _as_read_now(row: ReportRow, now: datetime, warning: timedelta) -> ReportRow:
     """A row's credential status is computed when it is read."""
-    credential = CredentialRecord(
-        id=row.credential_id,
-        kind=row.kind,
-        title=row.title,
-        completed_at=row.completed_at,
-        expires_at=row.expires_at,
-    )
-    return row.model_copy(update={"status": credential.status(now, warning)})
+    return row.model_copy(update={"status": expiry_status(row.expires_at, now, warning)})
 
 
 def skills_report(
