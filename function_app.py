@@ -10,6 +10,7 @@ from monthly_refresh import bp as monthly_refresh_bp
 from openapi_function import bp as openapi_bp
 from operations_function import bp as operations_bp
 from org_users_function import bp as org_users_bp
+from portal_function import bp as portal_bp
 from reports_function import bp as reports_bp
 from unlink_function import bp as unlink_bp
 from webhooks_function import bp as webhooks_bp
@@ -25,6 +26,7 @@ BLUEPRINTS = (
     health_bp,
     webhooks_bp,
     operations_bp,
+    portal_bp,
 )
 
 

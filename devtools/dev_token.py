@@ -31,12 +31,31 @@ def dev_keys(program: str) -> KeyPair:
 
 def dev_settings() -> dict[str, str]:
     return {
+        "LEARN_SIGN_IN_URL": "/.dev/programs/learn/sign-in",
+        "PARTNER_UNIVERSITY_SIGN_IN_URL": "/.dev/programs/partner_university/sign-in",
         "LEARN_ISSUER": ISSUERS["learn"],
         "LEARN_PUBLIC_KEY": dev_keys("learn").public_pem,
         "PARTNER_UNIVERSITY_ISSUER": ISSUERS["partner_university"],
         "PARTNER_UNIVERSITY_PUBLIC_KEY": dev_keys("partner_university").public_pem,
         "ASSERTION_AUDIENCE": AUDIENCE,
     }
+
+
+def app_now(url: str = "http://127.0.0.1:7071") -> float:
+    """The running app's clock (moved by `make demo` or /.dev/), else this machine's:
+    an assertion must be fresh at the time the app lives in."""
+    import time
+
+    import httpx
+
+    try:
+        answer = httpx.get(f"{url}/admin/clock", timeout=0.5)
+        answer.raise_for_status()
+        from datetime import datetime
+
+        return datetime.fromisoformat(answer.json()["now"]).timestamp()
+    except (httpx.HTTPError, ValueError, KeyError):
+        return time.time()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -61,6 +80,7 @@ def main(argv: list[str] | None = None) -> None:
             audience=AUDIENCE,
             learner_id=args.learner,
             msa=None if args.no_msa else f"{args.learner.lower()}@outlook.com",
+            issued_at=app_now(),
         )
         print(f"assertion: {token}")
 

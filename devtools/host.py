@@ -80,6 +80,7 @@ class FunctionHost:
         self.queue_settings = QueueSettings.from_host_json(host_json)
         self.connection = connection
         self.clock_control: Callable[[float], datetime] | None = None
+        self.dev_portal: Any = None  # devtools.dev_portal.DevPortal under the runner
         self.triggers: dict[str, Trigger] = {}
         for function in functions:
             binding = json.loads(function.get_function_json())["bindings"][0]
@@ -119,17 +120,19 @@ class FunctionHost:
         prefix = f"/{self.route_prefix}/" if self.route_prefix else "/"
         if method == "POST" and path.startswith("/admin/functions/"):
             return self._admin_invoke(path.removeprefix("/admin/functions/"), body)
-        if method == "POST" and path == "/admin/clock" and self.clock_control is not None:
-            try:
-                seconds = float(json.loads(body or b"{}")["advance_seconds"])
-            except (ValueError, KeyError, TypeError):
-                return 400, {}, b""
-            now = self.clock_control(seconds)
-            return (
-                200,
-                {"Content-Type": "application/json"},
-                json.dumps({"now": now.isoformat()}).encode(),
-            )
+        if path == "/admin/clock" and self.clock_control is not None:
+            return self._admin_clock(method, body)
+        if self.dev_portal is not None:
+            answered = self.dev_portal.handle(method, path, query, headers, body)
+            if answered is not None:
+                return answered  # type: ignore[no-any-return]
+            principal = self.dev_portal.principal_for(headers)
+            if principal is not None:
+                # As App Service Authentication does: the session decides who calls.
+                headers = {
+                    **{k: v for k, v in headers.items() if k.lower() != "x-ms-client-principal"},
+                    "x-ms-client-principal": principal,
+                }
         if not path.startswith(prefix):
             return 404, {}, b""
         found = find_route(self.routes, method, path[len(prefix) :])
@@ -159,6 +162,34 @@ class FunctionHost:
                 else response.mimetype,
             )
         return response.status_code, out_headers, response.get_body() or b""
+
+    def _admin_clock(self, method: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        assert self.clock_control is not None
+        if method == "POST":
+            try:
+                seconds = float(json.loads(body or b"{}")["advance_seconds"])
+            except (ValueError, KeyError, TypeError):
+                return 400, {}, b""
+            now = self.move_clock(seconds)
+        else:
+            now = self.clock_control(0)
+        return (
+            200,
+            {"Content-Type": "application/json"},
+            json.dumps({"now": now.isoformat()}).encode(),
+        )
+
+    def move_clock(self, seconds: float) -> datetime:
+        """Move the dev clock, then run once every timer whose schedule passed in the
+        jump, as a host that had been running all along would have."""
+        assert self.clock_control is not None
+        now = self.clock_control(seconds)
+        before = now - timedelta(seconds=seconds)
+        for trigger in self.triggers.values():
+            if trigger.kind == "timerTrigger" and self.next_run(trigger.name, before) <= now:
+                with contextlib.suppress(Exception):
+                    self.run_timer(trigger.name)
+        return now
 
     def _admin_invoke(self, name: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
         trigger = self.triggers.get(name)

@@ -25,7 +25,9 @@ class Route:
 def _pattern(template: str) -> re.Pattern[str]:
     parts = []
     for piece in re.split(r"(\{[^}]+\})", template.strip("/")):
-        if piece.startswith("{"):
+        if piece.startswith("{*"):
+            parts.append(f"(?P<{piece[2:-1]}>.*)")
+        elif piece.startswith("{"):
             name = piece[1:-1].split(":")[0].rstrip("?")
             parts.append(f"(?P<{name}>[^/]+)")
         else:
@@ -53,7 +55,8 @@ def http_routes(functions: list[Any]) -> list[Route]:
                 function=function.get_user_function(),
             )
         )
-    return routes
+    # As ASP.NET routing does: a catch-all (`{*path}`) route only gets what no other takes.
+    return sorted(routes, key=lambda route: "{*" in route.template)
 
 
 def find_route(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:

@@ -1,4 +1,4 @@
-"""The local runner: serve the function app on http://localhost:7071/api/ without
+"""The local runner: serve the function app on http://localhost:7071/ without
 Azure Functions Core Tools, with queues and timers working.
 
     python -m devtools.runner [--port 7071] [--settings local.settings.json]
@@ -6,12 +6,14 @@ Azure Functions Core Tools, with queues and timers working.
 Settings come from local.settings.json `Values`, as with Core Tools."""
 
 import argparse
+import base64
 import json
 import logging
 import os
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,23 +63,36 @@ def main(argv: list[str] | None = None) -> None:
 
     import uvicorn
 
+    from devtools.dev_portal import DevPortal
     from devtools.host import FunctionHost
     from shared.settings import Settings
 
     settings = Settings()
     host = FunctionHost.for_project(settings.local_connection_string)
+    clock = DevClock()
     if args.dev_clock:
         from shared import bootstrap as runtime
 
-        clock = DevClock()
         runtime.install(runtime.Runtime(settings, clock))
         host.clock_control = clock.advance
+
+    def send_event(event: dict[str, Any]) -> None:
+        encoded = base64.b64encode(json.dumps(event).encode()).decode()
+        host.queue_client("learning-events").send_message(encoded)
+
+    host.dev_portal = DevPortal(
+        now=clock.now, advance=host.move_clock if args.dev_clock else None, send_event=send_event
+    )
     stop = threading.Event()
     if not args.no_background:
         host.start_background(stop)
     names = ", ".join(f"{t.name} ({t.kind})" for t in host.triggers.values())
     logging.getLogger("skills_link.runner").info(
-        "Serving on http://%s:%d/%s/ with: %s", args.host, args.port, host.route_prefix, names
+        "Serving the portal on http://%s:%d/ (dev tools at /.dev/) and the API under /api/ "
+        "with: %s",
+        args.host,
+        args.port,
+        names,
     )
     try:
         uvicorn.run(

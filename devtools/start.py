@@ -17,12 +17,20 @@ SETTINGS_FILE = ROOT / "local.settings.json"
 
 
 def ensure_local_settings() -> dict[str, str]:
-    if not SETTINGS_FILE.exists():
-        example = json.loads((ROOT / "local.settings.example.json").read_text())
-        example["Values"].update(dev_settings())
-        SETTINGS_FILE.write_text(json.dumps(example, indent=2))
-        print(f"Wrote {SETTINGS_FILE.name} with dev program keys (see README).")
-    values: dict[str, str] = json.loads(SETTINGS_FILE.read_text()).get("Values", {})
+    """local.settings.json from the example and the dev program keys; settings added to
+    the project since the file was written are added, and none is overwritten."""
+    example = json.loads((ROOT / "local.settings.example.json").read_text())
+    wanted = {**example["Values"], **dev_settings()}
+    if SETTINGS_FILE.exists():
+        current = json.loads(SETTINGS_FILE.read_text())
+    else:
+        current = {**example, "Values": {}}
+    values: dict[str, str] = current.setdefault("Values", {})
+    missing = {k: v for k, v in wanted.items() if not values.get(k)}
+    if missing:
+        values.update(missing)
+        SETTINGS_FILE.write_text(json.dumps(current, indent=2))
+        print(f"Wrote {', '.join(sorted(missing))} to {SETTINGS_FILE.name} (see README).")
     return values
 
 
@@ -59,8 +67,8 @@ def main() -> int:
         if func is None:
             print(
                 "Azure Functions Core Tools (`func`) is not installed: running the project's "
-                "local runner (devtools/runner.py) on http://localhost:7071/api/. Ctrl-C stops "
-                "everything."
+                "local runner (devtools/runner.py): the portal on http://localhost:7071/, the "
+                "API under /api/, dev tools at /.dev/. Ctrl-C stops everything."
             )
             command = [sys.executable, "-m", "devtools.runner", "--dev-clock"]
         else:

@@ -42,6 +42,27 @@ class KeyPair:
         )
 
 
+def principal_claims(
+    tenant_id: str,
+    email: str,
+    *,
+    object_id: str | None = None,
+    roles: tuple[str, ...] = (),
+    role_claim: str = "roles",
+    name: str | None = None,
+) -> list[dict[str, str]]:
+    return [
+        {"typ": "http://schemas.microsoft.com/identity/claims/tenantid", "val": tenant_id},
+        {
+            "typ": "http://schemas.microsoft.com/identity/claims/objectidentifier",
+            "val": object_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant_id}/{email}")),
+        },
+        {"typ": "preferred_username", "val": email},
+        {"typ": "name", "val": name or email.split("@", maxsplit=1)[0]},
+        *({"typ": role_claim, "val": role} for role in roles),
+    ]
+
+
 def principal_header(
     tenant_id: str,
     email: str,
@@ -49,20 +70,13 @@ def principal_header(
     object_id: str | None = None,
     roles: tuple[str, ...] = (),
     role_claim: str = "roles",
+    name: str | None = None,
 ) -> str:
-    claims = [
-        {"typ": "http://schemas.microsoft.com/identity/claims/tenantid", "val": tenant_id},
-        {
-            "typ": "http://schemas.microsoft.com/identity/claims/objectidentifier",
-            "val": object_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant_id}/{email}")),
-        },
-        {"typ": "preferred_username", "val": email},
-        {"typ": "name", "val": email.split("@", maxsplit=1)[0]},
-        *({"typ": role_claim, "val": role} for role in roles),
-    ]
     document = {
         "auth_typ": "aad",
-        "claims": claims,
+        "claims": principal_claims(
+            tenant_id, email, object_id=object_id, roles=roles, role_claim=role_claim, name=name
+        ),
         "name_typ": "name",
         "role_typ": "http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
     }

@@ -6,7 +6,7 @@ import azure.functions as func
 bp = func.Blueprint()
 
 
-@bp.route(route="health", methods=["GET"])
+@bp.route(route="api/health", methods=["GET"])
 def health(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.health import answer
 

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 bp = func.Blueprint()
 
 
-@bp.route(route="me/links", methods=["POST"])
+@bp.route(route="api/me/links", methods=["POST"])
 def link_learner(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
     from shared.services import link
@@ -24,7 +24,7 @@ def link_learner(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
     return handle(req, act, context)
 
 
-@bp.route(route="me", methods=["GET"])
+@bp.route(route="api/me", methods=["GET"])
 def my_profile(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
     from shared.services import profile

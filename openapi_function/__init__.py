@@ -6,7 +6,7 @@ import azure.functions as func
 bp = func.Blueprint()
 
 
-@bp.route(route="openapi.json", methods=["GET"])
+@bp.route(route="api/openapi.json", methods=["GET"])
 def openapi_json(req: func.HttpRequest) -> func.HttpResponse:
     import json
 
@@ -15,14 +15,14 @@ def openapi_json(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse(json.dumps(openapi_document()), mimetype="application/json")
 
 
-@bp.route(route="docs", methods=["GET"])
+@bp.route(route="api/docs", methods=["GET"])
 def api_docs(req: func.HttpRequest) -> func.HttpResponse:
     from shared.entrypoints.api_docs import answer
 
     return answer(None)
 
 
-@bp.route(route="docs/{asset}", methods=["GET"])
+@bp.route(route="api/docs/{asset}", methods=["GET"])
 def api_docs_asset(req: func.HttpRequest) -> func.HttpResponse:
     from shared.entrypoints.api_docs import answer
 

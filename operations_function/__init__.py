@@ -9,7 +9,9 @@ import azure.functions as func
 bp = func.Blueprint()
 
 
-@bp.route(route="ops/poison/{queue}/replay", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(
+    route="api/ops/poison/{queue}/replay", methods=["POST"], auth_level=func.AuthLevel.FUNCTION
+)
 def replay_poison(req: func.HttpRequest) -> func.HttpResponse:
     from dataclasses import asdict
 

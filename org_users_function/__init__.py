@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 bp = func.Blueprint()
 
 
-@bp.route(route="org/users", methods=["GET"])
+@bp.route(route="api/org/users", methods=["GET"])
 def list_org_users(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
     from shared.services import org_users
@@ -26,7 +26,7 @@ def list_org_users(req: func.HttpRequest, context: func.Context) -> func.HttpRes
     return handle(req, act, context)
 
 
-@bp.route(route="org/users", methods=["POST"])
+@bp.route(route="api/org/users", methods=["POST"])
 def add_org_user(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
     from shared.services import org_users
@@ -40,7 +40,7 @@ def add_org_user(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
     )
 
 
-@bp.route(route="org/users/{email}", methods=["DELETE"])
+@bp.route(route="api/org/users/{email}", methods=["DELETE"])
 def remove_org_user(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
     from shared.services import departure

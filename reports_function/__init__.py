@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 bp = func.Blueprint()
 
 
-@bp.route(route="org/skills-report", methods=["GET"])
+@bp.route(route="api/org/skills-report", methods=["GET"])
 def skills_report(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
     from shared.services import reports
@@ -37,7 +37,7 @@ def skills_report(req: func.HttpRequest, context: func.Context) -> func.HttpResp
     return handle(req, act, context)
 
 
-@bp.route(route="org/designations", methods=["GET"])
+@bp.route(route="api/org/designations", methods=["GET"])
 def designations(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
     from shared.services import reports
@@ -51,7 +51,7 @@ def designations(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
     )
 
 
-@bp.route(route="org/activity", methods=["GET"])
+@bp.route(route="api/org/activity", methods=["GET"])
 def activity_log(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.csv_export import to_csv
     from shared.entrypoints.responses import handle, json_response

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     partner_university_issuer: str | None = None
     partner_university_public_key: str | None = None
     assertion_audience: str | None = None
+    learn_sign_in_url: str | None = None
+    partner_university_sign_in_url: str | None = None
 
     association_max_per_window: int = Field(default=3, ge=1)
     association_window: timedelta = timedelta(days=365)
@@ -90,6 +92,8 @@ class Settings(BaseSettings):
         "partner_university_issuer",
         "partner_university_public_key",
         "assertion_audience",
+        "learn_sign_in_url",
+        "partner_university_sign_in_url",
         "website_instance_id",
         "website_site_name",
         "azure_functions_environment",
@@ -185,6 +189,9 @@ class Settings(BaseSettings):
 
     def program_issuer(self, program: Program) -> str | None:
         return self.learn_issuer if program == "learn" else self.partner_university_issuer
+
+    def program_sign_in_url(self, program: Program) -> str | None:
+        return self.learn_sign_in_url if program == "learn" else self.partner_university_sign_in_url
 
     def program_public_key(self, program: Program) -> str | None:
         return self.learn_public_key if program == "learn" else self.partner_university_public_key

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 bp = func.Blueprint()
 
 
-@bp.route(route="me/links/{program}", methods=["DELETE"])
+@bp.route(route="api/me/links/{program}", methods=["DELETE"])
 def unlink_learner(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.responses import handle
     from shared.services import unlink

@@ -15,7 +15,7 @@ bp = func.Blueprint()
 logger = logging.getLogger("skills_link.webhooks")
 
 
-@bp.route(route="org/webhooks", methods=["POST"])
+@bp.route(route="api/org/webhooks", methods=["POST"])
 def add_webhook(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
     from shared.services import webhooks
@@ -26,7 +26,7 @@ def add_webhook(req: func.HttpRequest, context: func.Context) -> func.HttpRespon
     return handle(req, act, context)
 
 
-@bp.route(route="org/webhooks", methods=["GET"])
+@bp.route(route="api/org/webhooks", methods=["GET"])
 def list_webhooks(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
     from shared.services import webhooks
@@ -37,7 +37,7 @@ def list_webhooks(req: func.HttpRequest, context: func.Context) -> func.HttpResp
     return handle(req, act, context)
 
 
-@bp.route(route="org/webhooks/{id}", methods=["DELETE"])
+@bp.route(route="api/org/webhooks/{id}", methods=["DELETE"])
 def delete_webhook(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.responses import handle
     from shared.services import webhooks
@@ -49,7 +49,7 @@ def delete_webhook(req: func.HttpRequest, context: func.Context) -> func.HttpRes
     return handle(req, act, context)
 
 
-@bp.route(route="org/webhooks/{id}/test", methods=["POST"])
+@bp.route(route="api/org/webhooks/{id}/test", methods=["POST"])
 def test_webhook(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.responses import handle
     from shared.services import webhooks

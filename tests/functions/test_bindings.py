@@ -9,23 +9,24 @@ import pytest
 from devtools.routing import Route
 
 EXPECTED_HTTP = {
-    "link_learner": ("me/links", ["POST"]),
-    "my_profile": ("me", ["GET"]),
-    "unlink_learner": ("me/links/{program}", ["DELETE"]),
-    "list_org_users": ("org/users", ["GET"]),
-    "add_org_user": ("org/users", ["POST"]),
-    "remove_org_user": ("org/users/{email}", ["DELETE"]),
-    "skills_report": ("org/skills-report", ["GET"]),
-    "designations": ("org/designations", ["GET"]),
-    "openapi_json": ("openapi.json", ["GET"]),
-    "health": ("health", ["GET"]),
-    "api_docs": ("docs", ["GET"]),
-    "api_docs_asset": ("docs/{asset}", ["GET"]),
-    "activity_log": ("org/activity", ["GET"]),
-    "add_webhook": ("org/webhooks", ["POST"]),
-    "list_webhooks": ("org/webhooks", ["GET"]),
-    "delete_webhook": ("org/webhooks/{id}", ["DELETE"]),
-    "test_webhook": ("org/webhooks/{id}/test", ["POST"]),
+    "link_learner": ("api/me/links", ["POST"]),
+    "my_profile": ("api/me", ["GET"]),
+    "unlink_learner": ("api/me/links/{program}", ["DELETE"]),
+    "list_org_users": ("api/org/users", ["GET"]),
+    "add_org_user": ("api/org/users", ["POST"]),
+    "remove_org_user": ("api/org/users/{email}", ["DELETE"]),
+    "skills_report": ("api/org/skills-report", ["GET"]),
+    "designations": ("api/org/designations", ["GET"]),
+    "openapi_json": ("api/openapi.json", ["GET"]),
+    "health": ("api/health", ["GET"]),
+    "api_docs": ("api/docs", ["GET"]),
+    "api_docs_asset": ("api/docs/{asset}", ["GET"]),
+    "activity_log": ("api/org/activity", ["GET"]),
+    "add_webhook": ("api/org/webhooks", ["POST"]),
+    "list_webhooks": ("api/org/webhooks", ["GET"]),
+    "delete_webhook": ("api/org/webhooks/{id}", ["DELETE"]),
+    "test_webhook": ("api/org/webhooks/{id}/test", ["POST"]),
+    "portal": ("{*path}", ["GET"]),
 }
 
 
@@ -132,7 +133,7 @@ def test_the_poison_replay_needs_the_function_key(
 ) -> None:
     [trigger, _] = function_json["replay_poison"]["bindings"]
     assert (trigger["route"], trigger["methods"], trigger["authLevel"]) == (
-        "ops/poison/{queue}/replay",
+        "api/ops/poison/{queue}/replay",
         ["POST"],
         "FUNCTION",
     )
@@ -145,15 +146,15 @@ def test_host_json_reads_base64_queue_messages_and_gives_up_after_five_tries() -
     assert queues["maxDequeueCount"] == 5
 
 
-def test_route_prefix_is_api() -> None:
+def test_the_api_sits_under_api_and_the_portal_at_the_root() -> None:
     with open("host.json") as host:
-        assert json.load(host)["extensions"]["http"]["routePrefix"] == "api"
+        assert json.load(host)["extensions"]["http"]["routePrefix"] == ""
 
 
 def test_routes_resolve_from_binding_metadata(routes: list[Route]) -> None:
     from devtools.routing import find_route
 
-    found = find_route(routes, "DELETE", "me/links/partner_university")
+    found = find_route(routes, "DELETE", "api/me/links/partner_university")
     assert found is not None
     assert (found[0].name, found[1]) == ("unlink_learner", {"program": "partner_university"})
 

@@ -44,7 +44,7 @@ class FunctionClient:
         headers: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
     ) -> Response:
-        found = find_route(self.routes, method, path)
+        found = find_route(self.routes, method, f"api/{path}")
         assert found is not None, f"no function serves {method} {path}"
         route, route_params = found
         sent_headers = dict(headers or {})

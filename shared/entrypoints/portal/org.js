@@ -1,0 +1,147 @@
+// The organization pages, for Global admins and Account admins only.
+import { call, json } from "./api.js";
+import { h, day, table, notice, showError, confirmAction } from "./dom.js";
+
+function frame(main, title) {
+  main.replaceChildren(h("h1", {}, title), h("div", { id: "notice", role: "status", "aria-live": "polite" }));
+}
+
+function pager(continuation, load) {
+  return continuation
+    ? h("p", {}, h("button", { type: "button", id: "next-page", onclick: () => load(continuation) }, "Next page"))
+    : null;
+}
+
+export async function renderUsers(main) {
+  frame(main, "Users");
+  const results = h("div", { id: "users" });
+  const neverLinked = h("input", { type: "checkbox", id: "never-linked", onchange: () => load(null) });
+  const email = h("input", { type: "email", id: "new-email", name: "email", required: true, autocomplete: "off" });
+  const name = h("input", { type: "text", id: "new-name", name: "display_name", required: true, autocomplete: "off" });
+  main.append(
+    h("form", {
+      class: "inline", "aria-labelledby": "add-title",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        try {
+          const user = await json("POST", "/api/org/users", { body: { email: email.value, display_name: name.value } });
+          notice("ok", `Added ${user.display_name} (${user.email}).`);
+          email.value = name.value = "";
+          await load(null);
+        } catch (error) {
+          showError(error);
+        }
+      },
+    },
+      h("h2", { id: "add-title" }, "Add a user"),
+      h("label", { for: "new-email" }, "Work email"), email,
+      h("label", { for: "new-name" }, "Display name"), name,
+      h("button", { type: "submit" }, "Add user"),
+    ),
+    h("h2", {}, "People in your organization"),
+    h("p", {}, neverLinked, " ", h("label", { for: "never-linked" }, "Only people who never linked a learner account")),
+    results,
+  );
+
+  async function remove(user) {
+    const sure = await confirmAction(
+      `Remove ${user.display_name}?`,
+      `${user.email} loses access to your organization and all their learner links end. Their credentials stay in the Skills Report until the monthly data refresh after today.`,
+      "Remove user",
+    );
+    if (!sure) return;
+    try {
+      const removed = await json("DELETE", `/api/org/users/${encodeURIComponent(user.email)}`);
+      notice("ok", `Removed ${removed.email}. Their credentials leave the Skills Report on ${removed.removal_on}.`);
+      await load(null);
+    } catch (error) {
+      showError(error);
+    }
+  }
+
+  async function load(continuation) {
+    const query = new URLSearchParams();
+    if (neverLinked.checked) query.set("linked", "false");
+    if (continuation) query.set("continuation", continuation);
+    try {
+      const page = await json("GET", `/api/org/users?${query}`);
+      const yes = (flag) => (flag ? "yes" : "no");
+      results.replaceChildren(
+        page.users.length
+          ? table("Users", ["Email", "Name", "Status", "Added", "First sign-in", "Learn", "Partner University", "Actions"],
+              page.users.map((u) => [
+                u.email, u.display_name, u.status, day(u.created_at), day(u.first_seen_at) || "never",
+                yes(u.linked.learn), yes(u.linked.partner_university),
+                u.status === "active" ? h("button", { type: "button", class: "danger", "aria-label": `Remove ${u.email}`, onclick: () => remove(u) }, "Remove") : "—",
+              ]))
+          : h("p", {}, "No users on this page."),
+        pager(page.continuation, load),
+      );
+    } catch (error) {
+      showError(error);
+    }
+  }
+  await load(null);
+}
+
+const REPORT_COLUMNS = ["email", "display_name", "program", "learner_id", "credential_id", "kind", "title", "completed_at", "credited_at", "removal_on", "expires_at", "status"];
+
+async function downloadCsv() {
+  // Every page of the API's CSV, one header line, saved as one file.
+  const parts = [];
+  let continuation = null;
+  do {
+    const query = continuation ? `?continuation=${encodeURIComponent(continuation)}` : "";
+    const response = await call("GET", `/api/org/skills-report${query}`, { accept: "text/csv" });
+    const text = await response.text();
+    parts.push(parts.length ? text.slice(text.indexOf("\n") + 1) : text);
+    continuation = response.headers.get("x-continuation");
+  } while (continuation);
+  const link = h("a", { href: URL.createObjectURL(new Blob(parts, { type: "text/csv" })), download: "skills-report.csv" });
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+export async function renderReport(main) {
+  frame(main, "Skills Report");
+  const results = h("div", { id: "report" });
+  main.append(
+    h("p", {}, "Credentials credited to your organization. Rows with a removal date leave the report on that monthly data refresh."),
+    h("p", {}, h("button", { type: "button", id: "download-csv", onclick: () => downloadCsv().catch(showError) }, "Download CSV")),
+    results,
+  );
+  async function load(continuation) {
+    const query = continuation ? `?continuation=${encodeURIComponent(continuation)}` : "";
+    try {
+      const page = await json("GET", `/api/org/skills-report${query}`);
+      results.replaceChildren(
+        page.rows.length
+          ? table("Skills Report", ["Email", "Name", "Program", "Learner id", "Credential", "Kind", "Title", "Completed", "Credited", "Removal on", "Expires", "Status"],
+              page.rows.map((r) => REPORT_COLUMNS.map((c) => (c.endsWith("_at") || c === "removal_on" ? day(r[c]) || "—" : r[c]))))
+          : h("p", {}, "No credentials in the report yet."),
+        pager(page.continuation, load),
+      );
+    } catch (error) {
+      showError(error);
+    }
+  }
+  await load(null);
+}
+
+export async function renderDesignations(main) {
+  frame(main, "Designations");
+  try {
+    const { designations } = await json("GET", "/api/org/designations");
+    main.append(
+      h("p", {}, "Points from the credentials credited to your organization today."),
+      designations.map((d) =>
+        h("section", { class: "card" },
+          h("h2", {}, `${d.name}: ${d.points} points`),
+          table(`${d.name} metrics`, ["Metric", "Points", "Cap", "People"], d.metrics.map((m) => [m.id, m.points, m.cap, m.people])),
+        )),
+    );
+  } catch (error) {
+    showError(error);
+  }
+}
