@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3.13 || command -v python3)
 
-.PHONY: setup start test lint token demo bench clean
+.PHONY: setup start test lint token demo bench clean chromium
 
 CHECKOV := .venv-checkov
 
@@ -36,7 +36,18 @@ lint: setup $(CHECKOV)/.installed
 	$(VENV)/bin/mypy
 	$(CHECKOV)/bin/checkov --skip-download -d infra --config-file infra/checkov.yaml
 
-test: lint
+# The browser tests drive Debian's Chromium (Playwright's own download cannot work here).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		echo "Installing Debian's chromium for the browser tests (apt-get install chromium)"; \
+		$(SUDO) apt-get install -y -q chromium >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q chromium >/dev/null; }; \
+	fi
+
+test: lint chromium
 	$(PY) -m pytest
 
 bench: setup

@@ -71,9 +71,10 @@ def _page(title: str, *body: str, status: int = 200) -> Answer:
 
 
 def _field(name: str, label: str, value: str = "", kind: str = "text") -> str:
+    step = ' step="any"' if kind == "number" else ""
     return (
-        f'<p><label for="{name}">{html.escape(label)}</label><br>'
-        f'<input type="{kind}" id="{name}" name="{name}" value="{html.escape(value)}" required></p>'
+        f'<p><label for="{name}">{html.escape(label)}</label><br><input type="{kind}" '
+        f'id="{name}" name="{name}" value="{html.escape(value)}"{step} required></p>'
     )
 
 

@@ -109,5 +109,3 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     page.evaluate(AXE.read_text())
     results = page.evaluate("async () => (await axe.run(document)).violations")
     return [v for v in results if v.get("impact") in ("serious", "critical")]
-
-

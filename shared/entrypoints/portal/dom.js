@@ -19,14 +19,15 @@ export function day(instant) {
   return instant ? String(instant).slice(0, 10) : "";
 }
 
+// Wide tables scroll inside a region a keyboard can reach, not the whole page.
 export function table(caption, columns, rows) {
-  return h(
+  return h("div", { class: "scroll", role: "region", "aria-label": caption, tabindex: "0" }, h(
     "table",
     {},
     h("caption", {}, caption),
     h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
     h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((cell) => h("td", {}, cell))))),
-  );
+  ));
 }
 
 // One live region per page: results and refusals are announced as they came.

@@ -75,7 +75,7 @@ export async function renderUsers(main) {
                 u.status === "active" ? h("button", { type: "button", class: "danger", "aria-label": `Remove ${u.email}`, onclick: () => remove(u) }, "Remove") : "—",
               ]))
           : h("p", {}, "No users on this page."),
-        pager(page.continuation, load),
+        ...[pager(page.continuation, load)].filter(Boolean),
       );
     } catch (error) {
       showError(error);
@@ -120,7 +120,7 @@ export async function renderReport(main) {
           ? table("Skills Report", ["Email", "Name", "Program", "Learner id", "Credential", "Kind", "Title", "Completed", "Credited", "Removal on", "Expires", "Status"],
               page.rows.map((r) => REPORT_COLUMNS.map((c) => (c.endsWith("_at") || c === "removal_on" ? day(r[c]) || "—" : r[c]))))
           : h("p", {}, "No credentials in the report yet."),
-        pager(page.continuation, load),
+        ...[pager(page.continuation, load)].filter(Boolean),
       );
     } catch (error) {
       showError(error);
@@ -135,7 +135,7 @@ export async function renderDesignations(main) {
     const { designations } = await json("GET", "/api/org/designations");
     main.append(
       h("p", {}, "Points from the credentials credited to your organization today."),
-      designations.map((d) =>
+      ...designations.map((d) =>
         h("section", { class: "card" },
           h("h2", {}, `${d.name}: ${d.points} points`),
           table(`${d.name} metrics`, ["Metric", "Points", "Cap", "People"], d.metrics.map((m) => [m.id, m.points, m.cap, m.people])),
