@@ -3,8 +3,12 @@
 first call, not at import."""
 
 import logging
+from typing import TYPE_CHECKING
 
 import azure.functions as func
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Runtime
 
 bp = func.Blueprint()
 logger = logging.getLogger("skills_link.credit_processor")
@@ -14,58 +18,70 @@ EXPIRY_WARNINGS_NCRONTAB = "0 0 6 * * *"
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="learning-events", connection="AzureWebJobsStorage")
-def ingest_learning_event(msg: func.QueueMessage) -> None:
-    from shared import bootstrap
-    from shared.adapters.queues import LEARNING_EVENTS_POISON
+def ingest_learning_event(msg: func.QueueMessage, context: func.Context) -> None:
+    from shared.adapters.queues import LEARNING_EVENTS, LEARNING_EVENTS_POISON
+    from shared.entrypoints.background import handle_message
+    from shared.observability import annotate
     from shared.services import credit_ingest
-    from shared.services.poison import PoisonMessage
 
-    text = msg.get_body().decode("utf-8", errors="replace")
-    rt = bootstrap.current()
-    try:
+    def process(rt: "Runtime", text: str) -> None:
         event = credit_ingest.parse_event(text)
-    except PoisonMessage as poison:
-        logger.error(
-            "Poison learning event %s (message %s): %s", poison.event_id, msg.id, poison.reason
-        )
-        rt.queues.send_text(LEARNING_EVENTS_POISON, text)
-        return
-    credit_ingest.ingest(rt.services, event)
+        annotate(program=event.program)
+        credit_ingest.ingest(rt.services, event)
+
+    handle_message(
+        msg,
+        context,
+        operation="ingest",
+        queue=LEARNING_EVENTS,
+        poison_queue=LEARNING_EVENTS_POISON,
+        process=process,
+    )
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="credits-due", connection="AzureWebJobsStorage")
-def apply_due_credit(msg: func.QueueMessage) -> None:
-    from shared import bootstrap
-    from shared.adapters.queues import CREDITS_DUE_POISON
+def apply_due_credit(msg: func.QueueMessage, context: func.Context) -> None:
+    from shared.adapters.queues import CREDITS_DUE, CREDITS_DUE_POISON
+    from shared.entrypoints.background import handle_message
+    from shared.observability import annotate
     from shared.services import credit_apply
-    from shared.services.poison import PoisonMessage
 
-    text = msg.get_body().decode("utf-8", errors="replace")
-    rt = bootstrap.current()
-    try:
+    def process(rt: "Runtime", text: str) -> None:
         wake = credit_apply.parse_wake(text)
-    except PoisonMessage as poison:
-        logger.error("Poison credit wake-up (message %s): %s", msg.id, poison.reason)
-        rt.queues.send_text(CREDITS_DUE_POISON, text)
-        return
-    credit_apply.apply(rt.services, wake)
+        annotate(program=wake.program)
+        credit_apply.apply(rt.services, wake)
+
+    handle_message(
+        msg,
+        context,
+        operation="apply",
+        queue=CREDITS_DUE,
+        poison_queue=CREDITS_DUE_POISON,
+        process=process,
+    )
 
 
 @bp.timer_trigger(
     arg_name="timer", schedule=SCHEDULER_NCRONTAB, run_on_startup=False, use_monitor=True
 )
-def send_due_credit_wakes(timer: func.TimerRequest) -> None:
-    from shared import bootstrap
+def send_due_credit_wakes(timer: func.TimerRequest, context: func.Context) -> None:
+    from shared.entrypoints.background import handle_timer
     from shared.services import scheduler
 
-    scheduler.send_due_wakes(bootstrap.current().services)
+    def work(rt: "Runtime") -> str:
+        return f"{scheduler.send_due_wakes(rt.services)} due wake-up(s) sent"
+
+    handle_timer(context, operation="scheduler", work=work)
 
 
 @bp.timer_trigger(
     arg_name="timer", schedule=EXPIRY_WARNINGS_NCRONTAB, run_on_startup=False, use_monitor=True
 )
-def send_expiry_warnings(timer: func.TimerRequest) -> None:
-    from shared import bootstrap
+def send_expiry_warnings(timer: func.TimerRequest, context: func.Context) -> None:
+    from shared.entrypoints.background import handle_timer
     from shared.services import expiry
 
-    expiry.send_expiry_warnings(bootstrap.current().services)
+    def work(rt: "Runtime") -> str:
+        return f"{expiry.send_expiry_warnings(rt.services)} expiry warning(s) written"
+
+    handle_timer(context, operation="expiry_warnings", work=work)

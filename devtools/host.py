@@ -69,6 +69,17 @@ class Trigger:
     kind: str
     binding: dict[str, Any]
     function: Any
+    retry: dict[str, Any] | None = None
+
+
+def retry_delays(policy: dict[str, Any]) -> list[float]:
+    """The waits before each retry of a function's retry policy, as the host spaces them."""
+    tries = int(policy.get("max_retry_count", 0))
+    if policy.get("strategy") == "fixed_delay":
+        return [parse_timespan(policy["delay_interval"]).total_seconds()] * tries
+    low = parse_timespan(policy["minimum_interval"]).total_seconds()
+    high = parse_timespan(policy["maximum_interval"]).total_seconds()
+    return [min(low * 2**attempt, high) for attempt in range(tries)]
 
 
 class FunctionHost:
@@ -86,8 +97,13 @@ class FunctionHost:
             binding = json.loads(function.get_function_json())["bindings"][0]
             name = str(function.get_function_name())
             self.triggers[name] = Trigger(
-                name, binding["type"], binding, function.get_user_function()
+                name,
+                binding["type"],
+                binding,
+                function.get_user_function(),
+                function.get_settings_dict("retry_policy"),
             )
+        self.sleep: Callable[[float], None] = time.sleep
 
     @classmethod
     def for_project(cls, connection: str) -> "FunctionHost":
@@ -153,6 +169,13 @@ class FunctionHost:
         response: func.HttpResponse = self._timed(
             route.name, "http", lambda: invoke(route.function, request, route.name)
         )
+        logger.info(
+            "%s %s -> %d (request %s)",
+            method,
+            path,
+            response.status_code,
+            response.headers.get("x-request-id", "-"),
+        )
         out_headers = dict(response.headers)
         if response.mimetype:
             out_headers.setdefault(
@@ -204,7 +227,7 @@ class FunctionHost:
             self.run_timer(name)
         else:
             message = HostQueueMessage(id="admin", body=text.encode(), dequeue_count=1)
-            self._timed(name, "queue", lambda: trigger.function(message))
+            self._timed(name, "queue", lambda: invoke(trigger.function, message, name))
         return 202, {}, b""
 
     async def asgi(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -277,7 +300,9 @@ class FunctionHost:
                 pop_receipt=message.pop_receipt,
             )
             try:
-                self._timed(name, "queue", lambda current=host_message: trigger.function(current))
+                self._timed(
+                    name, "queue", lambda current=host_message: invoke(trigger.function, current)
+                )
             except Exception:
                 logger.exception("function=%s failed on message %s", name, message.id)
                 if (message.dequeue_count or 0) >= self.queue_settings.max_dequeue_count:
@@ -300,9 +325,30 @@ class FunctionHost:
 
     # Timers
 
-    def run_timer(self, name: str, past_due: bool = False) -> None:
+    def run_timer(self, name: str, past_due: bool = False, *, retry: bool = False) -> None:
+        """One run; with retry, the function's retry policy as the host applies it to
+        scheduled runs (a run by hand is tried once)."""
         trigger = self.triggers[name]
-        self._timed(name, "timer", lambda: trigger.function(HostTimerRequest(past_due=past_due)))
+        delays = retry_delays(trigger.retry) if retry and trigger.retry else []
+        for attempt in range(len(delays) + 1):
+            try:
+                self._timed(
+                    name,
+                    "timer",
+                    lambda: invoke(trigger.function, HostTimerRequest(past_due=past_due), name),
+                )
+                return
+            except Exception:
+                if attempt == len(delays):
+                    raise
+                logger.warning(
+                    "function=%s failed; retry %d of %d in %.0f s",
+                    name,
+                    attempt + 1,
+                    len(delays),
+                    delays[attempt],
+                )
+                self.sleep(delays[attempt])
 
     def next_run(self, name: str, after: datetime) -> datetime:
         from croniter import croniter
@@ -355,4 +401,4 @@ class FunctionHost:
             if stop.wait((due - datetime.now(UTC)).total_seconds()):
                 return
             with contextlib.suppress(Exception):
-                self.run_timer(name)
+                self.run_timer(name, retry=True)

@@ -11,9 +11,17 @@ REFRESH_NCRONTAB = "0 0 2 10 * *"
 @bp.timer_trigger(
     arg_name="timer", schedule=REFRESH_NCRONTAB, run_on_startup=False, use_monitor=True
 )
-def monthly_refresh(timer: func.TimerRequest) -> None:
-    from shared import bootstrap
+@bp.retry(
+    strategy="exponential_backoff",
+    max_retry_count="4",
+    minimum_interval="00:01:00",
+    maximum_interval="00:15:00",
+)
+def monthly_refresh(timer: func.TimerRequest, context: func.Context) -> None:
+    """A failed run is retried by the host (exponential backoff, 4 more tries within
+    about half an hour); a run that still fails leaves its error log, and the next run,
+    or one by hand, removes what is still due."""
+    from shared.entrypoints.background import handle_timer
     from shared.services import refresh
 
-    rt = bootstrap.current()
-    refresh.refresh(rt.services, rt.clock.now().date())
+    handle_timer(context, operation="refresh", work=lambda rt: refresh.run_and_report(rt.services))

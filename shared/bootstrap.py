@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from shared import errors
-from shared.adapters.tables import TableStore
+from shared.adapters.tables import StorageRetry, TableStore
 from shared.clock import Clock, SystemClock
 from shared.settings import Settings
 
@@ -32,6 +32,7 @@ class Runtime:
     request_hook: Callable[[Any], None] | None = None
     credential: "TokenCredential | None" = None
     """Tests inject one; otherwise made from the settings when they name endpoints."""
+    storage_retry: StorageRetry = field(default_factory=StorageRetry)
 
     @cached_property
     def storage_credential(self) -> "TokenCredential | None":
@@ -45,13 +46,17 @@ class Runtime:
 
     @cached_property
     def tables(self) -> TableStore:
-        return TableStore(self.settings, self.request_hook, self.storage_credential)
+        return TableStore(
+            self.settings, self.request_hook, self.storage_credential, self.storage_retry
+        )
 
     @cached_property
     def queues(self) -> "QueueStore":
         from shared.adapters.queues import QueueStore
 
-        return QueueStore(self.settings, self.request_hook, self.storage_credential)
+        return QueueStore(
+            self.settings, self.request_hook, self.storage_credential, self.storage_retry
+        )
 
     @cached_property
     def stores(self) -> "Stores":

@@ -62,18 +62,16 @@ def test_webhook(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="webhook-deliveries", connection="AzureWebJobsStorage")
-def deliver_webhook(msg: func.QueueMessage) -> None:
-    from shared import bootstrap
-    from shared.adapters.queues import WEBHOOK_DELIVERIES_POISON
+def deliver_webhook(msg: func.QueueMessage, context: func.Context) -> None:
+    from shared.adapters.queues import WEBHOOK_DELIVERIES, WEBHOOK_DELIVERIES_POISON
+    from shared.entrypoints.background import handle_message
     from shared.services import webhooks
 
-    text = msg.get_body().decode("utf-8", errors="replace")
-    rt = bootstrap.current()
-    try:
-        delivery = webhooks.parse_delivery(text)
-    except (ValueError, KeyError, TypeError, RecursionError):
-        logger.error("Poison webhook delivery (message %s)", msg.id)
-        rt.queues.send_text(WEBHOOK_DELIVERIES_POISON, text)
-        return
-    outcome = webhooks.deliver(rt.services, delivery)
-    logger.info("Webhook delivery %s: %s", msg.id, outcome)
+    handle_message(
+        msg,
+        context,
+        operation="webhook_delivery",
+        queue=WEBHOOK_DELIVERIES,
+        poison_queue=WEBHOOK_DELIVERIES_POISON,
+        process=lambda rt, text: str(webhooks.deliver(rt.services, webhooks.parse_delivery(text))),
+    )

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from shared.adapters.ports import Delivery, Wake
-from shared.adapters.tables import make_credential, storage_target
+from shared.adapters.tables import StorageRetry, make_credential, storage_target
 from shared.settings import Settings
 
 if TYPE_CHECKING:
@@ -40,10 +40,12 @@ class QueueStore:
         settings: Settings,
         request_hook: Any = None,
         credential: "TokenCredential | None" = None,
+        retry: StorageRetry | None = None,
     ) -> None:
         self._settings = settings
         self._request_hook = request_hook
         self._credential = credential
+        self._retry = retry or StorageRetry()
         self._clients: dict[str, QueueClient] = {}
         self._lock = threading.Lock()
 
@@ -63,6 +65,7 @@ class QueueStore:
                 extra: dict[str, Any] = (
                     {} if raw else {"message_encode_policy": TextBase64EncodePolicy()}
                 )
+                extra.update(self._retry.queue_kwargs())
                 if self._request_hook is not None:
                     extra["raw_request_hook"] = self._request_hook
                 target = storage_target(self._settings)
@@ -104,8 +107,9 @@ class QueueStore:
                 moved += 1
         return moved
 
-    def send_text(self, name: str, text: str) -> None:
-        self.queue(name).send_message(text)
+    def send_text(self, name: str, text: str, delay: timedelta = timedelta(0)) -> None:
+        seconds = int(delay.total_seconds())
+        self.queue(name).send_message(text, visibility_timeout=seconds or None)
 
     def send_wake(self, wake: Wake) -> None:
         payload = {**asdict(wake), "due_at": wake.due_at.isoformat()}

@@ -4,6 +4,7 @@ per process, idempotently, so the app works on a fresh account."""
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shared import errors
@@ -37,18 +38,52 @@ def make_credential(target: StorageTarget) -> "TokenCredential":
     return DefaultAzureCredential()
 
 
+@dataclass(frozen=True)
+class StorageRetry:
+    """The storage clients' own retries, explicit: bounded exponential backoff (with
+    jitter for queues; azure-core honours storage's Retry-After), a few seconds in all,
+    well inside a function's budget. What still fails is the contract's 503 (HTTP) or
+    a message put back on its queue (queue work)."""
+
+    total: int = 3
+    backoff_seconds: float = 0.5
+    backoff_max_seconds: float = 8.0
+    queue_initial_backoff_seconds: int = 1
+
+    def table_kwargs(self) -> dict[str, Any]:
+        return {
+            "retry_total": self.total,
+            "retry_backoff_factor": self.backoff_seconds,
+            "retry_backoff_max": self.backoff_max_seconds,
+        }
+
+    def queue_kwargs(self) -> dict[str, Any]:
+        from azure.storage.queue import ExponentialRetry
+
+        return {
+            "retry_policy": ExponentialRetry(
+                initial_backoff=self.queue_initial_backoff_seconds,
+                increment_base=2,
+                retry_total=self.total,
+                random_jitter_range=1,
+            )
+        }
+
+
 class TableStore:
     def __init__(
         self,
         settings: Settings,
         request_hook: Callable[[Any], None] | None = None,
         credential: "TokenCredential | None" = None,
+        retry: StorageRetry | None = None,
     ) -> None:
         """request_hook sees every HTTP request the SDK sends, retries included (through
         azure-core's CustomHookPolicy: azure-data-tables ignores per_call_policies)."""
         self._settings = settings
         self._request_hook = request_hook
         self._credential = credential
+        self._retry = retry or StorageRetry()
         self._service: TableServiceClient | None = None
         self._clients: dict[str, TableClient] = {}
         self._lock = threading.Lock()
@@ -58,7 +93,7 @@ class TableStore:
 
         if self._service is None:
             target = storage_target(self._settings)
-            extra: dict[str, Any] = {}
+            extra: dict[str, Any] = self._retry.table_kwargs()
             if self._request_hook is not None:
                 extra["raw_request_hook"] = self._request_hook
             if target.connection_string is not None:

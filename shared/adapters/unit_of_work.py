@@ -31,6 +31,7 @@ from shared.domain.activity import ActivityRecord
 from shared.domain.events import Event
 from shared.domain.learner import Learner
 from shared.domain.model import PartnerUser
+from shared.observability import count
 
 MAX_ATTEMPTS = 12
 T = TypeVar("T")
@@ -205,5 +206,6 @@ def run(
         try:
             return use_case(uow, number)
         except (ConcurrencyConflict, TryAgain):
+            count("skills_link.storage_conflicts_retried")
             continue
     raise errors.BUSY()

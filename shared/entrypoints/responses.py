@@ -15,6 +15,7 @@ from shared import errors
 from shared.adapters.errors import ConcurrencyConflict, CorruptRow
 from shared.entrypoints.principal import Caller, caller_from_headers
 from shared.errors import ServiceError
+from shared.observability import annotate, count, invocation
 
 logger = logging.getLogger("skills_link.http")
 
@@ -61,10 +62,15 @@ def request_id_of(context: Any) -> str:
 
 def handle(request: func.HttpRequest, action: Action, context: Any = None) -> func.HttpResponse:
     """The contract's order: identity, body size, media type, then the action; every
-    answer carries the invocation id as x-request-id, and every error body too."""
+    answer carries the invocation id as x-request-id, and every error body too, and
+    every log line of the invocation carries its fields."""
     request_id = request_id_of(context)
-    response = _answer(request, action, request_id)
-    response.headers["x-request-id"] = request_id
+    operation = str(getattr(context, "function_name", None) or "http")
+    with invocation(operation, request_id) as fields:
+        response = _answer(request, action, request_id)
+        response.headers["x-request-id"] = request_id
+        fields["outcome"] = str(response.status_code)
+        logger.info("%s %s answered %d", request.method, operation, response.status_code)
     return response
 
 
@@ -74,9 +80,11 @@ def _answer(request: func.HttpRequest, action: Action, request_id: str) -> func.
         caller = caller_from_headers(
             request.headers, trust_header=current.settings.trusts_principal_header
         )
+        annotate(tenant_id=caller.tenant_id)
         check_body(request)
         return action(current, caller)
     except ServiceError as error:
+        count("skills_link.refusals", status=error.status, code=error.code)
         return error_response(error, request_id)
     except Exception as failure:
         kind, what = _failure(failure)
@@ -88,7 +96,9 @@ def _answer(request: func.HttpRequest, action: Action, request_id: str) -> func.
             request_id,
             extra={"request_id": request_id},
         )
-        return error_response(kind(), request_id)
+        refusal = kind()
+        count("skills_link.refusals", status=refusal.status, code=refusal.code)
+        return error_response(refusal, request_id)
 
 
 def _failure(failure: Exception) -> tuple[errors.ErrorKind, str]:

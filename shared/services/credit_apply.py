@@ -9,6 +9,7 @@ from datetime import datetime
 from shared.adapters.ports import Wake
 from shared.adapters.unit_of_work import UnitOfWork
 from shared.domain.types import program_named
+from shared.observability import count, record
 from shared.services.context import Context
 from shared.services.poison import PoisonMessage
 
@@ -49,6 +50,9 @@ def apply_wake(uow: UnitOfWork, wake: Wake) -> int:
     if wake.due_at <= now:
         uow.stores.wakes.remove(wake)
     if credited:
+        count("skills_link.credits_applied", credited, program=wake.program)
+        for _ in range(credited):
+            record("skills_link.credit_lateness", (now - wake.due_at).total_seconds())
         logger.info(
             "Credited %d credential(s) of %s learner to organization %s",
             credited,

@@ -18,6 +18,7 @@ from shared.domain.policy import AssociationPolicy, Limit
 from shared.entrypoints.principal import Caller
 from shared.entrypoints.requests import parse_body
 from shared.errors import ServiceError, invalid_assertion
+from shared.observability import count
 from shared.services.claims import drop_left_behind_claim, is_young, load_active_user, mark_seen
 from shared.services.context import Context
 from shared.wire import Association, LinkRequest, association_of, format_instant
@@ -115,6 +116,7 @@ def _link_once(
     uow.stage_user(uow.staged_user(user).signed_in(now, caller.object_id))
     learner.start(record)
     uow.commit(learner)
+    count("skills_link.links_started", program=record.program)
     return LinkResult(association_of(record), created=True)
 
 

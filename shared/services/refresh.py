@@ -124,3 +124,31 @@ def refresh(ctx: Context, today: date, batch: int = 1_000) -> RefreshSummary:
             cutoff.strftime("%Y-%m"),
         )
     return summary
+
+
+def run_and_report(ctx: Context) -> str:
+    """Today's refresh for the timer; a failure says what is still due before it goes
+    to the retry policy, so a run that gives up is visible."""
+    from shared.observability import count
+
+    today = ctx.clock.now().date()
+    try:
+        summary = refresh(ctx, today)
+    except Exception:
+        try:
+            remaining = len(ctx.stores.removals.due(today, 1_000))
+            what = f"{remaining}{'+' if remaining >= 1_000 else ''} removal(s)"
+        except Exception:
+            what = "an unknown number of removals (storage does not answer)"
+        logger.error(
+            "Monthly refresh of %s failed; %s still due. The retry, the next run or a run "
+            "by hand (POST /admin/functions/monthly_refresh) removes them.",
+            today,
+            what,
+        )
+        raise
+    count("skills_link.refresh_rows_removed", summary.rows_removed)
+    return (
+        f"{summary.removals_read} removal(s) read, {summary.rows_removed} row(s) removed, "
+        f"{summary.rows_kept} kept"
+    )

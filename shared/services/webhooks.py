@@ -100,13 +100,18 @@ def ping(ctx: Context, caller: Caller, webhook_id: str | None) -> None:
 
 
 def parse_delivery(text: str) -> Delivery:
-    data: Any = json.loads(text)
-    return Delivery(
-        tenant_id=str(data["tenant_id"]),
-        webhook_id=str(data["webhook_id"]),
-        entry=dict(data["entry"]),
-        attempt=int(data.get("attempt", 0)),
-    )
+    from shared.services.poison import PoisonMessage
+
+    try:
+        data: Any = json.loads(text)
+        return Delivery(
+            tenant_id=str(data["tenant_id"]),
+            webhook_id=str(data["webhook_id"]),
+            entry=dict(data["entry"]),
+            attempt=int(data.get("attempt", 0)),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
+        raise PoisonMessage(None, f"not a webhook delivery: {type(error).__name__}") from error
 
 
 def post_json(url: str, body: bytes, headers: dict[str, str]) -> bool:
