@@ -100,6 +100,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     AzureWebJobsStorage__tableServiceUri: storageTableEndpoint
     AzureWebJobsStorage__queueServiceUri: storageQueueEndpoint
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
+    PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY: 'true'
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
     MICROSOFT_PROVIDER_AUTHENTICATION_SECRET: authClientSecret
     LEARN_ISSUER: learnIssuer

@@ -3,6 +3,8 @@ otherwise 503 naming the dependency that failed (the contract's error body, with
 `dependency`). No personal data: nothing read is returned."""
 
 import logging
+import threading
+import time
 from typing import Any
 
 import azure.functions as func
@@ -13,6 +15,34 @@ from shared.wire import HealthStatus
 
 logger = logging.getLogger("skills_link.health")
 PROBE_TABLE = "partnerusers"
+CACHE_SECONDS = 5.0
+"""Probes may come every second from several places: storage is asked at most this
+often per instance (and per runtime, so a changed setting is seen at once)."""
+_last_probe: tuple[int, float, "errors.ServiceError | None"] | None = None
+_probe_lock = threading.Lock()
+
+
+def _probe_storage(runtime: bootstrap.Runtime) -> "errors.ServiceError | None":
+    """None when storage answered a one-row query; otherwise the refusal to give."""
+    global _last_probe
+    with _probe_lock:
+        cached = _last_probe
+        if cached and cached[0] == id(runtime) and cached[1] > time.monotonic():
+            return cached[2]
+        failure: errors.ServiceError | None = None
+        try:
+            table = runtime.tables.table(PROBE_TABLE)
+            next(iter(table.query_entities("PartitionKey eq ''", results_per_page=1)), None)
+        except errors.ServiceError as refused:
+            refused.extra["dependency"] = "storage"
+            failure = refused
+        except Exception:
+            logger.exception("Health check: storage did not answer")
+            failure = errors.STORAGE_UNAVAILABLE(
+                "Storage did not answer the health check.", dependency="storage"
+            )
+        _last_probe = (id(runtime), time.monotonic() + CACHE_SECONDS, failure)
+        return failure
 
 
 def answer(context: Any = None) -> func.HttpResponse:
@@ -24,18 +54,10 @@ def answer(context: Any = None) -> func.HttpResponse:
         refused.extra["dependency"] = "settings"
         response = error_response(refused, request_id)
     else:
-        try:
-            table = runtime.tables.table(PROBE_TABLE)
-            next(iter(table.query_entities("PartitionKey eq ''", results_per_page=1)), None)
+        failure = _probe_storage(runtime)
+        if failure is None:
             response = json_response(HealthStatus(status="ok", checks=checks))
-        except errors.ServiceError as refused:
-            refused.extra["dependency"] = "storage"
-            response = error_response(refused, request_id)
-        except Exception:
-            logger.exception("Health check: storage did not answer")
-            unavailable = errors.STORAGE_UNAVAILABLE(
-                "Storage did not answer the health check.", dependency="storage"
-            )
-            response = error_response(unavailable, request_id)
+        else:
+            response = error_response(failure, request_id)
     response.headers["x-request-id"] = request_id
     return response

@@ -4,6 +4,7 @@ keep a deployment working and safe hold. A queue added in code but not in Bicep
 fails here, not in production."""
 
 import functools
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -152,3 +153,12 @@ def test_azd_parameters_come_from_the_environment(name: str) -> None:
 
     parameters = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
     assert parameters[name]["value"].startswith("${")
+
+
+def test_telemetry_goes_through_opentelemetry_and_the_homepage_is_off() -> None:
+    settings = app_settings()
+    assert settings["PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY"] == "true"
+    assert settings["AzureWebJobsDisableHomepage"] == "true"  # the portal owns `/`
+    host = json.loads((ROOT / "host.json").read_text())
+    assert host["telemetryMode"] == "OpenTelemetry"
+    assert host["extensions"]["http"]["routePrefix"] == ""
