@@ -33,6 +33,8 @@ class Runtime:
     credential: "TokenCredential | None" = None
     """Tests inject one; otherwise made from the settings when they name endpoints."""
     storage_retry: StorageRetry = field(default_factory=StorageRetry)
+    storage_transport: Any = None
+    """Tests wrap the SDK's HTTP transport to inject storage faults."""
 
     @cached_property
     def storage_credential(self) -> "TokenCredential | None":
@@ -47,7 +49,11 @@ class Runtime:
     @cached_property
     def tables(self) -> TableStore:
         return TableStore(
-            self.settings, self.request_hook, self.storage_credential, self.storage_retry
+            self.settings,
+            self.request_hook,
+            self.storage_credential,
+            self.storage_retry,
+            self.storage_transport,
         )
 
     @cached_property
@@ -55,7 +61,11 @@ class Runtime:
         from shared.adapters.queues import QueueStore
 
         return QueueStore(
-            self.settings, self.request_hook, self.storage_credential, self.storage_retry
+            self.settings,
+            self.request_hook,
+            self.storage_credential,
+            self.storage_retry,
+            self.storage_transport,
         )
 
     @cached_property

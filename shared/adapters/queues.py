@@ -41,11 +41,13 @@ class QueueStore:
         request_hook: Any = None,
         credential: "TokenCredential | None" = None,
         retry: StorageRetry | None = None,
+        transport: Any = None,
     ) -> None:
         self._settings = settings
         self._request_hook = request_hook
         self._credential = credential
         self._retry = retry or StorageRetry()
+        self._transport = transport
         self._clients: dict[str, QueueClient] = {}
         self._lock = threading.Lock()
 
@@ -68,6 +70,8 @@ class QueueStore:
                 extra.update(self._retry.queue_kwargs())
                 if self._request_hook is not None:
                     extra["raw_request_hook"] = self._request_hook
+                if self._transport is not None:
+                    extra["transport"] = self._transport
                 target = storage_target(self._settings)
                 if target.connection_string is not None:
                     created = QueueClient.from_connection_string(

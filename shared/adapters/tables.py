@@ -77,6 +77,7 @@ class TableStore:
         request_hook: Callable[[Any], None] | None = None,
         credential: "TokenCredential | None" = None,
         retry: StorageRetry | None = None,
+        transport: Any = None,
     ) -> None:
         """request_hook sees every HTTP request the SDK sends, retries included (through
         azure-core's CustomHookPolicy: azure-data-tables ignores per_call_policies)."""
@@ -84,6 +85,7 @@ class TableStore:
         self._request_hook = request_hook
         self._credential = credential
         self._retry = retry or StorageRetry()
+        self._transport = transport
         self._service: TableServiceClient | None = None
         self._clients: dict[str, TableClient] = {}
         self._lock = threading.Lock()
@@ -96,6 +98,8 @@ class TableStore:
             extra: dict[str, Any] = self._retry.table_kwargs()
             if self._request_hook is not None:
                 extra["raw_request_hook"] = self._request_hook
+            if self._transport is not None:
+                extra["transport"] = self._transport
             if target.connection_string is not None:
                 self._service = TableServiceClient.from_connection_string(
                     target.connection_string, **extra
