@@ -11,6 +11,7 @@ from openapi_function import bp as openapi_bp
 from operations_function import bp as operations_bp
 from org_users_function import bp as org_users_bp
 from portal_function import bp as portal_bp
+from reconciler_function import bp as reconciler_bp
 from reports_function import bp as reports_bp
 from unlink_function import bp as unlink_bp
 from webhooks_function import bp as webhooks_bp
@@ -27,6 +28,7 @@ BLUEPRINTS = (
     webhooks_bp,
     operations_bp,
     portal_bp,
+    reconciler_bp,
 )
 
 

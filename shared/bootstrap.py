@@ -73,6 +73,7 @@ class Runtime:
         from shared.adapters.activity import ActivityTable
         from shared.adapters.credit_wakes import CreditWakeTable
         from shared.adapters.expiry_warnings import ExpiryWarningTable
+        from shared.adapters.intents import IntentTable
         from shared.adapters.learners import LearnerTable
         from shared.adapters.partner_users import PartnerUserTable
         from shared.adapters.report_removals import ReportRemovalTable
@@ -90,6 +91,7 @@ class Runtime:
             activity=ActivityTable(self.tables),
             webhooks=WebhookTable(self.tables),
             expiry_warnings=ExpiryWarningTable(self.tables),
+            intents=IntentTable(self.tables),
         )
 
     @cached_property

@@ -15,6 +15,7 @@ var tableNames = [
   'activity'
   'webhooks'
   'expirywarnings'
+  'intents'
 ]
 var queueNames = [
   'learning-events'

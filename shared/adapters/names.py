@@ -5,6 +5,7 @@ from shared.adapters import (
     activity,
     credit_wakes,
     expiry_warnings,
+    intents,
     learners,
     partner_users,
     report_removals,
@@ -22,5 +23,6 @@ TABLES: tuple[str, ...] = (
     activity.TABLE,
     webhooks.TABLE,
     expiry_warnings.TABLE,
+    intents.TABLE,
 )
 QUEUES: tuple[str, ...] = ALL_QUEUES

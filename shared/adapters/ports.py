@@ -144,6 +144,35 @@ class Removal:
     learner_id: str
 
 
+@dataclass(frozen=True)
+class Intent:
+    """Written before a change that spans partitions, removed after it finished: what
+    the reconciler finishes when a crash left it. `association`: a start or an end of
+    one association (with its learner); `departure`: a partner user who left."""
+
+    kind: Literal["association", "departure"]
+    tenant_id: str
+    email: str
+    written_at: datetime
+    program: Program | None = None
+    learner_id: str | None = None
+    association_id: str | None = None
+
+    @property
+    def slot(self) -> str:
+        return hour_slot(self.written_at)
+
+
+class IntentStore(Protocol):
+    def write(self, intent: Intent) -> None: ...
+
+    def older_than(self, cutoff: datetime, limit: int) -> list[Intent]:
+        """Intents written before cutoff, oldest hour first."""
+        ...
+
+    def remove(self, intent: Intent) -> None: ...
+
+
 class RemovalStore(Protocol):
     def schedule(self, removal: Removal) -> None: ...
 

@@ -18,6 +18,8 @@ from shared.adapters.ports import (
     CreditQueue,
     Delivery,
     ExpiryWarningStore,
+    Intent,
+    IntentStore,
     LearnerStore,
     PartnerUserStore,
     RemovalStore,
@@ -28,7 +30,7 @@ from shared.adapters.ports import (
 )
 from shared.clock import Clock
 from shared.domain.activity import ActivityRecord
-from shared.domain.events import Event
+from shared.domain.events import AssociationEnded, AssociationStarted, Event
 from shared.domain.learner import Learner
 from shared.domain.model import PartnerUser
 from shared.observability import count
@@ -71,6 +73,7 @@ class Stores:
     activity: ActivityStore
     webhooks: WebhookStore
     expiry_warnings: ExpiryWarningStore
+    intents: IntentStore
 
     def record_activity(self, entries: Sequence[ActivityRecord]) -> None:
         """Write the entries, then hand each to the organization's endpoints that
@@ -168,17 +171,46 @@ class UnitOfWork:
                 current = self.user(tenant_id, email)
         return current
 
-    def commit(self, learner: Learner) -> None:
+    def commit(self, learner: Learner, *, with_intent: bool = True) -> None:
         """Before-commit handlers, the learner's write under its version, then the
-        after-commit handlers; on a conflict, the compensations, and it raises."""
+        after-commit handlers; on a conflict, the compensations, and it raises. A
+        start or an end of an association is bracketed by an intent row, so that a
+        crash anywhere in between is finished by the reconciler (a caller that has an
+        intent of its own, the departure, passes with_intent=False)."""
         events = learner.take_events()
+        intent = self._intent_of(events) if with_intent else None
+        if intent is not None:
+            self.stores.intents.write(intent)
         self._run(self._handlers.before_commit, events, learner)
         try:
             self.stores.learners.commit(learner)
         except ConcurrencyConflict:
             self._run(self._handlers.on_conflict, events, learner)
+            if intent is not None:
+                self.stores.intents.remove(intent)
             raise
         self._run(self._handlers.after_commit, events, learner)
+        if intent is not None:
+            self.stores.intents.remove(intent)
+
+    def _intent_of(self, events: Sequence[Event]) -> Intent | None:
+        """One per commit: the start (whose finishing covers the end of a move), else
+        the end."""
+        changed = next(
+            (e.association for e in events if isinstance(e, AssociationStarted)),
+            next((e.association for e in events if isinstance(e, AssociationEnded)), None),
+        )
+        if changed is None:
+            return None
+        return Intent(
+            kind="association",
+            tenant_id=changed.tenant_id,
+            email=changed.user_email,
+            written_at=self.clock.now(),
+            program=changed.program,
+            learner_id=changed.learner_id,
+            association_id=changed.association_id,
+        )
 
     def finish(self, learner: Learner, events: Sequence[Event]) -> None:
         """Run what follows a commit that happened earlier (a retried call whose

@@ -5,6 +5,7 @@ removal date (rule 8). Deleting again finishes anything a crash left undone."""
 from functools import partial
 
 from shared import errors
+from shared.adapters.ports import Intent
 from shared.adapters.unit_of_work import TryAgain, UnitOfWork
 from shared.domain import activity
 from shared.domain.model import AssociationRecord, PartnerUser
@@ -17,8 +18,12 @@ from shared.wire import Departure
 
 
 def depart_user(ctx: Context, caller: Caller, email_in_path: str | None) -> Departure:
+    """An intent row brackets the whole departure: a crash after the mark is finished
+    by the reconciler, not only by an admin repeating the DELETE."""
     caller.require_admin()
     email = parse_email(email_in_path or "")
+    intent = Intent("departure", caller.tenant_id, email, ctx.clock.now())
+    ctx.stores.intents.write(intent)
 
     def mark_departed(uow: UnitOfWork, _: int) -> tuple[PartnerUser, bool]:
         found = uow.user(caller.tenant_id, email)
@@ -29,7 +34,21 @@ def depart_user(ctx: Context, caller: Caller, email_in_path: str | None) -> Depa
         now = uow.clock.now()
         return uow.write_user(caller.tenant_id, email, lambda u: u.departed(now)).value, False
 
-    user, already = ctx.run(mark_departed)
+    try:
+        user, already = ctx.run(mark_departed)
+    except errors.ServiceError as refused:
+        if refused.code == errors.USER_NOT_FOUND.code:
+            ctx.stores.intents.remove(intent)
+        raise
+    finish_departure(ctx, user)
+    ctx.stores.intents.remove(intent)
+    assert user.removal_on is not None
+    return Departure(email=user.email, removal_on=user.removal_on, already_departed=already)
+
+
+def finish_departure(ctx: Context, user: PartnerUser) -> None:
+    """Every association of a departed user ends, and the departure is recorded; safe
+    to repeat (a retried DELETE, the reconciler)."""
     recorded = False
     for program in PROGRAMS:
         current = user.active(program)
@@ -39,8 +58,6 @@ def depart_user(ctx: Context, caller: Caller, email_in_path: str | None) -> Depa
         # No end wrote it (nothing was linked): written on every call, so a retry
         # writes what a crash after the mark kept back.
         ctx.stores.record_activity([activity.user_departed(user)])
-    assert user.removal_on is not None
-    return Departure(email=user.email, removal_on=user.removal_on, already_departed=already)
 
 
 def _end_for_departure(
@@ -60,5 +77,5 @@ def _end_for_departure(
         uow.finish(learner, learner.ended_events(truth))
     else:
         learner.end(truth, "user_departed", user.departed_at)
-        uow.commit(learner)
+        uow.commit(learner, with_intent=False)
     return truth.end_reason in (None, "user_departed")

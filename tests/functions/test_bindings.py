@@ -106,6 +106,16 @@ EXPECTED_OTHER: dict[str, list[dict[str, Any]]] = {
             "useMonitor": True,
         }
     ],
+    "reconcile": [
+        {
+            "direction": "IN",
+            "type": "timerTrigger",
+            "name": "timer",
+            "schedule": "30 */5 * * * *",
+            "runOnStartup": False,
+            "useMonitor": True,
+        }
+    ],
     "send_expiry_warnings": [
         {
             "direction": "IN",

@@ -34,16 +34,20 @@ def test_round_trips_per_operation(
     api.add_user(world.admin(other_tenant), mover)
     api.profile(mover)
     learner = unique("MCID")
-    for table in ("learners", "partnerusers", "activity"):
+    for table in ("learners", "partnerusers", "activity", "intents"):
         runtime.current().tables.table(table)  # created once per process, not per call
-    # The activity log adds one write per organization a change touches (a move: two).
-    assert counted(counter, lambda: api.link(person, "learn", world.assertion(learner))) == 4 + 1
+    # The activity log adds one write per organization a change touches (a move: two);
+    # the intent row that lets the reconciler finish a crashed change adds two (write
+    # before, delete after) to every start and end of an association.
+    assert (
+        counted(counter, lambda: api.link(person, "learn", world.assertion(learner))) == 4 + 1 + 2
+    )
     assert counted(counter, lambda: api.profile(person)) == 2
     api.link(person, "partner_university", world.assertion(unique("PU"), "partner_university"))
     assert counted(counter, lambda: api.profile(person)) == 3
-    assert counted(counter, lambda: api.unlink(person, "partner_university")) == 4 + 1
+    assert counted(counter, lambda: api.unlink(person, "partner_university")) == 4 + 1 + 2
     world.clock.advance(timedelta(days=31))
-    assert counted(counter, lambda: api.link(mover, "learn", world.assertion(learner))) == 6 + 2
+    assert counted(counter, lambda: api.link(mover, "learn", world.assertion(learner))) == 6 + 2 + 2
 
 
 def test_round_trips_of_ingest_and_apply(
@@ -57,7 +61,7 @@ def test_round_trips_of_ingest_and_apply(
     tenant = person.tenant_id
     learner = unique("MCID")
     rt = runtime.current()
-    for table in ("learners", "partnerusers", "creditwakes", "skillsreport"):
+    for table in ("learners", "partnerusers", "creditwakes", "skillsreport", "intents"):
         rt.tables.table(table)
     completed = world.clock.now()
     events = [
@@ -76,7 +80,9 @@ def test_round_trips_of_ingest_and_apply(
     assert counted(counter, lambda: credit_ingest.ingest(rt.services, events[0])) == 2
     for item in events[1:-1]:
         credit_ingest.ingest(rt.services, item)
-    assert counted(counter, lambda: api.link(person, "learn", world.assertion(learner))) == 5 + 1
+    assert (
+        counted(counter, lambda: api.link(person, "learn", world.assertion(learner))) == 5 + 1 + 2
+    )
     active = rt.stores.learners.load("learn", learner, state_only=True).active
     assert active is not None
     wake = Wake("learn", learner, active.association_id, completed)
@@ -91,11 +97,13 @@ def test_round_trips_of_a_departure(
 ) -> None:
     """Mark departed (read, write), end the association (read learner, commit), its
     entries (the departure's with the end's, one write), the copy to the user's row
-    (read, write): 6 before the activity log, one more with it."""
+    (read, write): 6 before the activity log, one more with it, and two for the
+    departure's intent row (its ends need none of their own)."""
     person = api.member(world)
     admin = world.admin(person.tenant_id)
     assert api.link(person, "learn", world.assertion(unique("MCID"))).status == 201
+    runtime.current().tables.table("intents")
     assert (
         counted(counter, lambda: api.call("DELETE", f"org/users/{person.email}", person=admin))
-        == 6 + 1
+        == 6 + 1 + 2
     )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from shared.adapters.errors import ConcurrencyConflict, InvalidContinuation
-from shared.adapters.ports import Delivery, ExpiryWarning, Removal, Versioned, Wake
+from shared.adapters.ports import Delivery, ExpiryWarning, Intent, Removal, Versioned, Wake
 from shared.adapters.unit_of_work import Stores
 from shared.bootstrap import build_context
 from shared.clock import Clock
@@ -206,6 +206,20 @@ class FakeRemovals:
         self.rows.discard(removal)
 
 
+class FakeIntents:
+    def __init__(self) -> None:
+        self.rows: set[Intent] = set()
+
+    def write(self, intent: Intent) -> None:
+        self.rows.add(intent)
+
+    def older_than(self, cutoff: datetime, limit: int) -> list[Intent]:
+        return sorted((i for i in self.rows if i.written_at <= cutoff), key=str)[:limit]
+
+    def remove(self, intent: Intent) -> None:
+        self.rows.discard(intent)
+
+
 class FakeCreditQueue:
     def __init__(self) -> None:
         self.sent: list[Wake] = []
@@ -299,6 +313,7 @@ def fake_stores() -> Stores:
         activity=FakeActivity(),
         webhooks=FakeWebhooks(),
         expiry_warnings=FakeExpiryWarnings(),
+        intents=FakeIntents(),
     )
 
 

@@ -1,0 +1,77 @@
+"""Finish what a crash left: every intent older than the in-flight window is done
+again from the truth, idempotently, then removed. Its cost grows with what crashed
+(one query when nothing did), never with the number of users."""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+from shared import errors
+from shared.adapters.ports import Intent
+from shared.adapters.unit_of_work import TryAgain, UnitOfWork
+from shared.services.claims import claim_is_dead, drop_claim
+from shared.services.context import Context
+from shared.services.departure import finish_departure
+
+logger = logging.getLogger("skills_link.reconciler")
+
+IN_FLIGHT = timedelta(minutes=2)
+"""Longer than any request or queue message takes: a younger intent may still be at
+work, and is left to it."""
+INTENTS_PER_RUN = 500
+
+
+@dataclass
+class Reconciled:
+    finished: int = 0
+    left_for_next_run: int = 0
+
+
+def reconcile(ctx: Context, limit: int = INTENTS_PER_RUN) -> Reconciled:
+    done = Reconciled()
+    for intent in ctx.stores.intents.older_than(ctx.clock.now() - IN_FLIGHT, limit):
+        try:
+            _finish(ctx, intent)
+        except errors.ServiceError as busy:
+            logger.warning("Intent %s left for the next run: %s", intent.kind, busy.code)
+            done.left_for_next_run += 1
+            continue
+        ctx.stores.intents.remove(intent)
+        done.finished += 1
+    if done.finished or done.left_for_next_run:
+        logger.warning(
+            "Reconciler finished %d interrupted change(s); %d left for the next run",
+            done.finished,
+            done.left_for_next_run,
+        )
+    return done
+
+
+def _finish(ctx: Context, intent: Intent) -> None:
+    if intent.kind == "departure":
+        found = ctx.stores.users.get(intent.tenant_id, intent.email)
+        if found is not None and not found.value.is_active:
+            finish_departure(ctx, found.value)
+        return
+    ctx.run(partial(_finish_association, intent=intent))
+
+
+def _finish_association(uow: UnitOfWork, _: int, *, intent: Intent) -> None:
+    """The learner's row is the truth: a start or an end that committed gets what
+    follows it; one that never committed leaves a claim, dropped once fenced."""
+    assert intent.program and intent.learner_id and intent.association_id
+    learner = uow.stores.learners.load(intent.program, intent.learner_id)
+    truth = learner.association(intent.association_id)
+    if truth is None:
+        found = uow.user(intent.tenant_id, intent.email)
+        claim = found.value.find_association(intent.association_id) if found else None
+        if claim is not None:
+            if not claim_is_dead(uow, claim):
+                raise TryAgain
+            drop_claim(uow, claim)
+        return
+    if truth.is_active:
+        uow.finish(learner, learner.started_events(truth))
+    else:
+        uow.finish(learner, learner.ended_events(truth))
