@@ -8,7 +8,8 @@ import pytest
 
 from devtools.request_counter import RequestCounter
 from shared import bootstrap as runtime
-from tests.functions.test_departure_and_refresh import _failing_once, credited_person, report
+from tests.functions.test_credit_rules import report
+from tests.functions.test_departure_and_refresh import _failing_once, credited_person
 from tests.support.api import FunctionClient
 from tests.support.queue_host import QueueHost
 from tests.support.world import Person, World, unique
