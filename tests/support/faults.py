@@ -42,10 +42,13 @@ class FaultyTransport(HttpTransport):  # type: ignore[type-arg]
         self.inner = RequestsTransport()
         self.should_fail = should_fail or (lambda n, request: None)
         self.sent = 0
+        self.armed = True
         self.failed: list[tuple[int, FaultKind, str, str]] = []
         self._lock = threading.Lock()
 
     def send(self, request: Any, **kwargs: Any) -> Any:
+        if not self.armed:
+            return self.inner.send(request, **kwargs)
         with self._lock:
             self.sent += 1
             number = self.sent
