@@ -44,6 +44,9 @@ class Operation:
     path_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     csv: bool = False
     public: bool = False
+    links: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+    """OpenAPI links from the first success answer: name -> (operationId, parameters),
+    so a client (or schemathesis' stateful run) knows where an answer leads."""
 
 
 PROGRAM_PARAM = {"program": {"type": "string", "enum": ["learn", "partner_university"]}}
@@ -52,6 +55,7 @@ OPERATIONS = (
     Operation(
         "post", "/me/links", "Link the caller's own learner account",
         {201: Association, 200: Association}, (400, 401, 403, 409, 422, 429, 503), body=LinkRequest,
+        links={"Unlink": ("delete_me_links_program", {"program": "$response.body#/program"})},
     ),
     Operation(
         "delete", "/me/links/{program}", "Remove the caller's own link",
@@ -64,6 +68,7 @@ OPERATIONS = (
     Operation(
         "post", "/org/users", "Add (or reactivate) a partner user",
         {201: OrgUser}, (400, 401, 403, 409, 503), body=AddUserRequest,
+        links={"RemoveUser": ("delete_org_users_email", {"email": "$response.body#/email"})},
     ),
     Operation(
         "delete", "/org/users/{email}", "A person left: remove them",
@@ -87,6 +92,10 @@ OPERATIONS = (
     Operation(
         "post", "/org/webhooks", "Register a webhook endpoint (the secret is shown once)",
         {201: WebhookCreated}, (400, 401, 403, 409, 503), body=WebhookRequest,
+        links={
+            "DeleteWebhook": ("delete_org_webhooks_id", {"id": "$response.body#/id"}),
+            "PingWebhook": ("post_org_webhooks_id_test", {"id": "$response.body#/id"}),
+        },
     ),
     Operation(
         "get", "/org/webhooks", "The organization's webhook endpoints (no secrets)",
@@ -121,6 +130,11 @@ def _operation(op: Operation) -> dict[str, Any]:
         if op.csv:
             content["text/csv"] = {"schema": {"type": "string"}}
         responses[str(status)] = {"description": "Success", "content": content}
+        if op.links and status == min(op.answers):
+            responses[str(status)]["links"] = {
+                name: {"operationId": target, "parameters": parameters}
+                for name, (target, parameters) in op.links.items()
+            }
     body_errors = (413, 415) if op.body is not None else ()
     for status in sorted({*op.errors, *body_errors, 500}):
         responses[str(status)] = {

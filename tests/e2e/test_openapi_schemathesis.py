@@ -2,6 +2,8 @@
 requests from it, with a valid principal, and finds no 5xx and no response that
 breaks the schema."""
 
+from typing import Any
+
 import httpx
 import pytest
 import schemathesis
@@ -69,3 +71,30 @@ def test_the_document_covers_every_http_function(service: Service, routes: list[
         if r.name not in ("openapi_json", "api_docs", "api_docs_asset", "replay_poison", "portal")
     }
     assert documented == served
+
+
+def test_the_api_holds_in_stateful_runs_along_the_documents_links(
+    served_schema: schemathesis.BaseSchema,
+) -> None:
+    """Sequences of calls that follow the document's links (add a user, then remove
+    them; register a webhook, then ping and delete it): still no server error."""
+    machine = served_schema.as_state_machine()
+    transitions = [name for name in vars(machine) if "__DELETE_" in name or "_test" in name]
+    assert len(transitions) >= 4, transitions  # the links are there to follow
+
+    class Workflow(machine):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:  # type: ignore[type-arg]
+            return {"headers": {"X-MS-CLIENT-PRINCIPAL": PRINCIPAL}}
+
+        def validate_response(self, response: Any, case: Any, **kwargs: object) -> None:
+            case.validate_response(response, checks=[checks.not_a_server_error])
+
+    Workflow.run(
+        settings=settings(
+            max_examples=40,
+            stateful_step_count=6,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
+    )
