@@ -27,6 +27,7 @@ from shared.adapters.tables import StorageRetry
 from tests.functions.test_credit_rules import event
 from tests.support.api import FunctionClient, Response
 from tests.support.faults import FAULT_KINDS, FaultyTransport, kth_request
+from tests.support.invariants import invariant_violations
 from tests.support.queue_host import QueueHost
 from tests.support.world import Person, World, unique
 
@@ -268,57 +269,24 @@ def _world_goes_on(world: World, host: QueueHost, scenario: Scenario) -> None:
 
 
 def _violations(world: World, scenario: Scenario) -> list[str]:
-    stores = runtime.current().stores
-    delay = runtime.current().services.credit_delay
-    now = world.clock.now()
-    found: list[str] = []
-    for answer in scenario.answers:
-        if answer.status >= 500 and answer.status != 503:
-            found.append(f"HTTP {answer.status} {answer.body[:120]!r}")
-        if answer.status == 503 and not answer.headers.get("Retry-After"):
-            found.append("503 without Retry-After")
-    for learner_id in scenario.learners:
-        learner = stores.learners.load("learn", learner_id)
-        for truth in learner.state.associations:
-            user = stores.users.get(truth.tenant_id, truth.user_email)
-            copy = user.value.find_association(truth.association_id) if user else None
-            if copy is None or (copy.is_active, copy.end_reason) != (
-                truth.is_active,
-                truth.end_reason,
-            ):
-                found.append(f"user row disagrees on {truth.association_id}: {copy}")
-            if user and not user.value.is_active and truth.is_active:
-                found.append(f"departed {truth.user_email} keeps an active association")
-            if truth.is_active:
-                overdue = [c.id for c, due in learner.pending(truth, delay) if due <= now]
-                if overdue:
-                    found.append(f"due and not credited: {overdue}")
-        ids = [(c.tenant_id, c.credential.id) for c in learner.credited]
-        if len(ids) != len(set(ids)):
-            found.append(f"credited twice: {ids}")
-        for tenant in {c.tenant_id for c in learner.credited}:
-            reported = {
-                (r.learner_id, r.credential_id) for r in stores.report.page(tenant, None)[0]
-            }
-            for credited in learner.credited_for(tenant):
-                if (learner_id, credited.credential.id) not in reported:
-                    found.append(f"credited row without its report row: {credited.credential.id}")
-                if credited.removal_on is not None and credited.removal_on <= now.date():
-                    found.append(f"row due on {credited.removal_on} not removed")
-            ended = [a for a in learner.state.associations if a.tenant_id == tenant]
-            if ended and not any(a.is_active for a in ended):
-                unmarked = [
-                    c.credential.id for c in learner.credited_for(tenant) if not c.removal_on
-                ]
-                if unmarked:
-                    found.append(f"ended organization's rows lost their removal date: {unmarked}")
-    for person in scenario.users:
-        user = stores.users.get(person.tenant_id, person.email)
-        for copy in user.value.associations if user else []:
-            held = stores.learners.load(copy.program, copy.learner_id, state_only=True)
-            if held.association(copy.association_id) is None:
-                found.append(f"a claim stays live: {copy.association_id}")
-    return found
+    found = [
+        f"HTTP {answer.status} {answer.body[:120]!r}"
+        for answer in scenario.answers
+        if answer.status >= 500 and answer.status != 503
+    ]
+    found += [
+        "503 without Retry-After"
+        for a in scenario.answers
+        if a.status == 503 and not a.headers.get("Retry-After")
+    ]
+    rt = runtime.current()
+    return found + invariant_violations(
+        rt.stores,
+        rt.services.credit_delay,
+        world.clock.now(),
+        [("learn", learner) for learner in scenario.learners],
+        [(person.tenant_id, person.email) for person in scenario.users],
+    )
 
 
 def _request_count(
