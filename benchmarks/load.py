@@ -1,0 +1,249 @@
+"""The load run of `make bench`: concurrent clients against the local runner (a real
+process, on 127.0.0.1 only) for a fixed time, mixing links, moves, unlinks, profile
+reads, report reads and learning events over a few hundred people in a few
+organizations, with hot spots (one big organization, one learner fought over). It
+stops by itself and then checks the invariants on what it left."""
+
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class LoadSizes:
+    clients: int = 32
+    seconds: float = 60
+    organizations: int = 4
+    people: int = 300
+    learners: int = 240
+
+
+LOAD_SMOKE = LoadSizes(clients=4, seconds=3, organizations=2, people=12, learners=10)
+
+
+@dataclass
+class Tally:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, operation: str, seconds: float, status: int) -> None:
+        with self.lock:
+            self.latencies[operation].append(seconds)
+            self.statuses[(operation, status)] += 1
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def run_load(bench: Any, sizes: LoadSizes) -> None:
+    from devtools import azurite
+    from tests.support.world import AUDIENCE, ISSUERS, program_keys
+
+    keys = program_keys()
+    ports = azurite.free_ports()
+    storage = azurite.start(ports)
+    port = azurite.free_port()
+    env = {
+        **os.environ,
+        "AzureWebJobsStorage": ports.connection_string,
+        "LEARN_ISSUER": ISSUERS["learn"],
+        "LEARN_PUBLIC_KEY": keys["learn"].public_pem,
+        "PARTNER_UNIVERSITY_ISSUER": ISSUERS["partner_university"],
+        "PARTNER_UNIVERSITY_PUBLIC_KEY": keys["partner_university"].public_pem,
+        "ASSERTION_AUDIENCE": AUDIENCE,
+        # Limits that let people move around under load (the rules still run).
+        "ASSOCIATION_COOL_OFF": "PT0S",
+        "ASSOCIATION_MAX_PER_WINDOW": "100000",
+        "CREDIT_DELAY": "PT0S",
+    }
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "devtools.runner", "--host", "127.0.0.1", "--port", str(port),
+         "--settings", "/nonexistent"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_listening(port)
+        _load(bench, sizes, url, ports.connection_string, keys)
+    finally:
+        azurite.stop(runner)
+        azurite.stop(storage)
+
+
+def _wait_listening(port: int) -> None:
+    import socket
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), 0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("the runner did not start")
+
+
+def _load(bench: Any, sizes: LoadSizes, url: str, connection: str, keys: Any) -> None:
+    import httpx
+    from azure.storage.queue import QueueClient, TextBase64EncodePolicy
+
+    from devtools.tokens import learner_assertion, principal_header
+    from tests.support.world import AUDIENCE, ISSUERS
+
+    run = uuid.uuid4().hex[:6]
+    tenants = [f"load-{run}-{n}" for n in range(sizes.organizations)]
+    admins = {
+        t: principal_header(t, f"admin@{t}.com", roles=("Partner.GlobalAdmin",)) for t in tenants
+    }
+    # Hot spot: half of the people in the first organization.
+    people: list[tuple[str, str]] = []
+    for n in range(sizes.people):
+        tenant = tenants[0] if n % 2 == 0 else tenants[n % len(tenants)]
+        people.append((tenant, f"p{n}@{tenant}.com"))
+    headers = {p: principal_header(p[0], p[1]) for p in people}
+    learners = [f"MCID-{run}-{n}" for n in range(sizes.learners)]
+    hot_learner = learners[0]
+    with httpx.Client(base_url=url, timeout=60) as http:
+        for tenant, email in people:
+            answer = http.post(
+                "/api/org/users",
+                headers={"X-MS-CLIENT-PRINCIPAL": admins[tenant]},
+                json={"email": email, "display_name": email.split("@")[0]},
+            )
+            assert answer.status_code == 201, answer.text
+    queue = QueueClient.from_connection_string(
+        connection, "learning-events", message_encode_policy=TextBase64EncodePolicy()
+    )
+    tally = Tally()
+    stop_at = time.monotonic() + sizes.seconds
+
+    def assertion(learner: str) -> str:
+        return learner_assertion(
+            keys["learn"], issuer=ISSUERS["learn"], audience=AUDIENCE, learner_id=learner,
+            msa=f"{learner.lower()}@outlook.com",
+        )  # fmt: skip
+
+    def client(seed: int) -> None:
+        rng = random.Random(seed)
+        with httpx.Client(base_url=url, timeout=60) as http:
+            while time.monotonic() < stop_at:
+                person = rng.choice(people)
+                principal = {"X-MS-CLIENT-PRINCIPAL": headers[person]}
+                roll = rng.random()
+                started = time.perf_counter()
+                if roll < 0.30:
+                    operation, status = "profile read", http.get("/api/me", headers=principal)
+                elif roll < 0.40:
+                    tenant = rng.choice(tenants)
+                    operation = "report read"
+                    status = http.get(
+                        "/api/org/skills-report",
+                        headers={"X-MS-CLIENT-PRINCIPAL": admins[tenant]},
+                    )
+                elif roll < 0.62:
+                    learner = hot_learner if rng.random() < 0.1 else rng.choice(learners)
+                    operation = "link or move"
+                    status = http.post(
+                        "/api/me/links",
+                        headers=principal,
+                        json={"program": "learn", "assertion": assertion(learner)},
+                    )
+                elif roll < 0.72:
+                    operation = "unlink"
+                    status = http.delete("/api/me/links/learn", headers=principal)
+                else:
+                    operation = "learning event"
+                    learner = hot_learner if rng.random() < 0.1 else rng.choice(learners)
+                    queue.send_message(
+                        json.dumps({
+                            "event_id": uuid.uuid4().hex, "type": "credential.completed",
+                            "program": "learn", "learner_id": learner,
+                            "credential": {"id": f"C-{rng.randrange(20)}", "kind": "training",
+                                           "title": "Load"},
+                            "completed_at": "2026-01-01T00:00:00Z",
+                        })
+                    )  # fmt: skip
+                    tally.add(operation, time.perf_counter() - started, 202)
+                    continue
+                tally.add(operation, time.perf_counter() - started, status.status_code)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(sizes.clients)]
+    began = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - began
+    total = sum(len(v) for v in tally.latencies.values())
+    bench.add(
+        f"load: {sizes.clients} clients for {sizes.seconds:.0f} s, all operations",
+        total / elapsed,
+        "ops/s",
+    )
+    for operation, values in sorted(tally.latencies.items()):
+        bench.add(
+            f"load: {operation} p50 / p95 / p99",
+            _percentile(values, 0.5) * 1000, "ms",
+            f"p95 {_percentile(values, 0.95) * 1000:.0f} p99 {_percentile(values, 0.99) * 1000:.0f}",
+        )  # fmt: skip
+    server_errors = sum(n for (_, status), n in tally.statuses.items() if status >= 500)
+    busy = sum(n for (_, status), n in tally.statuses.items() if status == 503)
+    codes = Counter(status for (_, status), n in tally.statuses.items() for _ in range(n))
+    print(f"load: answers by status {dict(sorted(codes.items()))}", flush=True)
+    bench.add("load: 5xx answers (of which 503 busy or storage)", server_errors, "answers",
+              f"== 0 (503: {busy})", server_errors == 0)  # fmt: skip
+    _drain_and_check(bench, connection, people, learners)
+
+
+def _drain_and_check(
+    bench: Any, connection: str, people: list[tuple[str, str]], learners: list[str]
+) -> None:
+    """Wait for the runner to finish the queues, then check every learner and user."""
+    from azure.storage.queue import QueueClient
+
+    from shared import bootstrap
+    from shared.settings import Settings
+    from tests.support.invariants import invariant_violations
+
+    for name in ("learning-events", "credits-due"):
+        client = QueueClient.from_connection_string(connection, name)
+        deadline = time.monotonic() + 120
+        while (
+            client.get_queue_properties().approximate_message_count and time.monotonic() < deadline
+        ):
+            time.sleep(0.5)
+    rt = bootstrap.Runtime(Settings(AzureWebJobsStorage=connection))
+    from datetime import UTC, datetime, timedelta
+
+    from shared.services import scheduler
+
+    scheduler.send_due_wakes(rt.services)
+    client = QueueClient.from_connection_string(connection, "credits-due")
+    deadline = time.monotonic() + 120
+    while client.get_queue_properties().approximate_message_count and time.monotonic() < deadline:
+        time.sleep(0.5)
+    time.sleep(2)
+    found = invariant_violations(
+        rt.stores,
+        timedelta(0),
+        datetime.now(UTC) - timedelta(minutes=1),
+        [("learn", learner) for learner in learners],
+        people,
+    )
+    for violation in found[:10]:
+        print(f"load: invariant violated: {violation}", flush=True)
+    bench.add("load: invariant violations afterwards", len(found), "", "== 0", not found)
