@@ -1,7 +1,7 @@
 """Queue and timer invocations: the invocation's log fields, the outcome line, poison
-for what can never succeed, and a storage failure put back on the queue with a delay
-instead of counting toward poison (the contract: a failure of storage is not poison;
-it is retried until storage is back)."""
+for what can never succeed, and a storage failure put back on the queue with a
+growing delay instead of counting toward poison (the contract: a failure of storage
+is not poison; it is retried until storage is back)."""
 
 import logging
 import random
@@ -43,14 +43,32 @@ def is_storage_failure(failure: BaseException) -> bool:
     return False
 
 
-def retry_delay(dequeue_count: int) -> timedelta:
-    """30 s, doubling with each failed delivery of the same copy, at most 10 min, with
-    a fifth of jitter so that a backlog does not come back all at once."""
-    base: timedelta = min(
-        STORAGE_RETRY_DELAY * (2 ** max(dequeue_count - 1, 0)),
-        STORAGE_RETRY_DELAY_MAX,
-    )
+RETRIES_FIELD = "_storage_retries"
+"""Carried by a put-back copy (every message is a JSON object, whose readers ignore
+fields they do not know), so that the backoff grows across copies."""
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """30 s, doubling with each attempt, at most 10 min, with a fifth of jitter so
+    that a backlog does not come back all at once."""
+    base: timedelta = min(STORAGE_RETRY_DELAY * (2 ** max(attempt - 1, 0)), STORAGE_RETRY_DELAY_MAX)
     return base * random.uniform(0.8, 1.2)
+
+
+def put_back_copy(text: str, dequeue_count: int) -> tuple[str, int]:
+    """The message to put back and its attempt number: the copies' count plus the
+    failed deliveries of this copy."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return text, dequeue_count
+    if not isinstance(data, dict):
+        return text, dequeue_count
+    earlier = data.get(RETRIES_FIELD)
+    attempt = (earlier if isinstance(earlier, int) and earlier >= 0 else 0) + dequeue_count
+    return json.dumps({**data, RETRIES_FIELD: attempt}), attempt
 
 
 def handle_message(
@@ -88,9 +106,10 @@ def handle_message(
                 fields["outcome"] = "failed"
                 logger.exception("%s failed on message %s", operation, msg.id)
                 raise
-            delay = retry_delay(dequeue_count)
+            copy, attempt = put_back_copy(text, dequeue_count)
+            delay = retry_delay(attempt)
             try:
-                rt.queues.send_text(queue, text, delay=delay)
+                rt.queues.send_text(queue, copy, delay=delay)
             except Exception:
                 fields["outcome"] = "failed"
                 logger.exception(

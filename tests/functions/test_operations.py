@@ -2,6 +2,8 @@
 secret in any log, metrics, storage failures that never poison a good message,
 poison replay, the refresh's retry, and a cheap health probe."""
 
+import itertools
+import json
 import logging
 import subprocess
 import sys
@@ -306,3 +308,19 @@ def test_importing_the_app_loads_no_telemetry_and_no_storage_sdk() -> None:
     ).stdout.split()  # fmt: skip
     assert not [m for m in loaded if m.startswith(("opentelemetry", "azure.monitor"))]
     assert not [m for m in loaded if m.startswith(("azure.data", "azure.storage"))]
+
+
+def test_a_put_back_copy_carries_its_attempts_so_the_backoff_grows() -> None:
+    from shared.entrypoints.background import RETRIES_FIELD, put_back_copy, retry_delay
+
+    event_text = json.dumps({"event_id": "e1", "type": "credential.completed"})
+    first, attempt = put_back_copy(event_text, 1)
+    assert attempt == 1 and json.loads(first)[RETRIES_FIELD] == 1
+    second, attempt = put_back_copy(first, 1)
+    assert attempt == 2
+    _, attempt = put_back_copy(second, 3)  # this copy itself failed three deliveries
+    assert attempt == 5
+    assert put_back_copy("not json", 2) == ("not json", 2)
+    waits = [retry_delay(n).total_seconds() for n in range(1, 8)]
+    assert 24 <= waits[0] <= 36 and 480 <= waits[-1] <= 720
+    assert all(later >= earlier * 1.3 for earlier, later in itertools.pairwise(waits[:5]))
