@@ -188,19 +188,21 @@ class LearnerTable:
             table.submit_transaction(list(batch))
         learner.committed(etag_of(results[0]), versions)
 
-    def put_credited(
-        self, program: Program, learner_id: str, records: Sequence[CreditedRecord]
-    ) -> None:
-        """Idempotent upserts (removal dates on rows), at most 100 to a transaction."""
-        partition = learner_partition(program, learner_id)
+    def put_credited(self, learner: Learner, records: Sequence[CreditedRecord]) -> None:
+        """The first transaction carries the state guard (more than 99 rows: the rest
+        follow, idempotent upserts)."""
+        partition = learner_partition(learner.program, learner.learner_id)
         table = self._store.table(TABLE)
-        for batch in chunks(records):
-            table.submit_transaction(
-                [
-                    ("upsert", _credited_entity(partition, r), {"mode": UpdateMode.REPLACE})
-                    for r in batch
-                ]
-            )
+        upserts = [
+            ("upsert", _credited_entity(partition, r), {"mode": UpdateMode.REPLACE})
+            for r in records
+        ]
+        first = TRANSACTION_LIMIT - 1
+        with conflicts_as_concurrency(), _transaction_conflicts():
+            results = table.submit_transaction([_state_guard(learner), *upserts[:first]])
+        learner.committed(etag_of(results[0]), {})
+        for batch in chunks(upserts[first:]):
+            table.submit_transaction(list(batch))
 
     def delete_credited(
         self, learner: Learner, records: Sequence[CreditedRecord], *, guarded: bool = True

@@ -54,10 +54,10 @@ class LearnerStore(Protocol):
         when it changed since it was loaded."""
         ...
 
-    def put_credited(
-        self, program: Program, learner_id: str, records: Sequence[CreditedRecord]
-    ) -> None:
-        """Idempotent upserts of credited rows (their removal dates)."""
+    def put_credited(self, learner: Learner, records: Sequence[CreditedRecord]) -> None:
+        """Rows (their removal dates, expiries) in one transaction with a re-write of
+        the state row as the learner holds it; raises ConcurrencyConflict when the
+        learner changed since."""
         ...
 
     def delete_credited(

@@ -28,11 +28,12 @@ from shared.adapters.ports import (
     WakeStore,
     WebhookStore,
 )
+from shared.adapters.skills_report import report_row_of
 from shared.clock import Clock
 from shared.domain.activity import ActivityRecord
 from shared.domain.events import AssociationEnded, AssociationStarted, Event
 from shared.domain.learner import Learner
-from shared.domain.model import PartnerUser
+from shared.domain.model import CreditedRecord, PartnerUser
 from shared.observability import count
 
 MAX_ATTEMPTS = 12
@@ -185,9 +186,9 @@ class UnitOfWork:
         try:
             self.stores.learners.commit(learner)
         except ConcurrencyConflict:
+            # The intent stays: releasing the claim is best effort on a contended
+            # user row, and the reconciler finds nothing to do if it was released.
             self._run(self._handlers.on_conflict, events, learner)
-            if intent is not None:
-                self.stores.intents.remove(intent)
             raise
         self._run(self._handlers.after_commit, events, learner)
         if intent is not None:
@@ -211,6 +212,45 @@ class UnitOfWork:
             learner_id=changed.learner_id,
             association_id=changed.association_id,
         )
+
+    def rewrite_credited(
+        self,
+        learner: Learner,
+        tenant_id: str,
+        change: Callable[[Learner], list[CreditedRecord]],
+    ) -> None:
+        """Credited rows that follow a commit, decided from the learner as it is: the
+        report first (the learner's rows decide what is left to do, so a failure
+        between the two writes leaves work that a retry still sees), then the
+        learner's rows in one transaction with a re-write of its state row as last
+        seen. A handler that comes late, after a later commit of the learner (a
+        return, an end, a credit), conflicts, reads again and decides again; a commit
+        that read before it conflicts and starts over. So no late handler can leave
+        rows as an older state wanted them."""
+        touched: set[str] = set()
+        for _ in attempts():
+            rows = change(learner)
+            if not rows:
+                return
+            touched |= {row.credential.id for row in rows}
+            self.stores.report.put_rows(
+                tenant_id, [report_row_of(learner.program, learner.learner_id, c) for c in rows]
+            )
+            try:
+                self.stores.learners.put_credited(learner, rows)
+                return
+            except ConcurrencyConflict:
+                learner = self.stores.learners.load(learner.program, learner.learner_id)
+                # The report as the learner's rows say, before deciding again.
+                self.stores.report.put_rows(
+                    tenant_id,
+                    [
+                        report_row_of(learner.program, learner.learner_id, c)
+                        for c in learner.credited_for(tenant_id)
+                        if c.credential.id in touched
+                    ],
+                )
+        raise ConcurrencyConflict(f"credited rows of {tenant_id} kept changing")
 
     def finish(self, learner: Learner, events: Sequence[Event]) -> None:
         """Run what follows a commit that happened earlier (a retried call whose

@@ -6,6 +6,7 @@ wake-up and the removal row (a stray one finds nothing to do). After the commit 
 the writes that follow from it; each is safe to repeat, so a retried call finishes
 what a failure cut short. On a conflict, the claim is released."""
 
+from collections.abc import Callable
 from datetime import date
 
 from shared.adapters.ports import ExpiryWarning, Removal, Wake, WarningKind
@@ -111,15 +112,37 @@ def file_removal(event: AssociationEnded, learner: Learner, uow: UnitOfWork) -> 
         )
 
 
-def _rewrite_rows(
-    uow: UnitOfWork, learner: Learner, tenant_id: str, rows: list[CreditedRecord]
-) -> None:
-    """The report first: the learner's rows decide what is left to do, so a failure
-    between the two writes leaves work that a retry still sees."""
-    uow.stores.report.put_rows(
-        tenant_id, [report_row_of(learner.program, learner.learner_id, c) for c in rows]
-    )
-    uow.stores.learners.put_credited(learner.program, learner.learner_id, rows)
+RowChange = Callable[[Learner], list[CreditedRecord]]
+
+
+def _rewrite_rows(uow: UnitOfWork, learner: Learner, tenant_id: str, change: RowChange) -> None:
+    uow.rewrite_credited(learner, tenant_id, change)
+
+
+def _removal_date_now(learner: Learner, tenant_id: str) -> date | None:
+    """Rule 8 from the learner's truth: none while it is with the organization, else
+    the refresh after its latest end there."""
+    active = learner.active
+    if active is not None and active.tenant_id == tenant_id:
+        return None
+    ends = [
+        a.ended_at
+        for a in learner.state.associations
+        if a.tenant_id == tenant_id and a.ended_at is not None
+    ]
+    return removal_date(max(ends)) if ends else None
+
+
+def _settle_removal_dates(uow: UnitOfWork, learner: Learner, tenant_id: str) -> None:
+    def to_change(current: Learner) -> list[CreditedRecord]:
+        on = _removal_date_now(current, tenant_id)
+        return [
+            c.model_copy(update={"removal_on": on})
+            for c in current.credited_for(tenant_id)
+            if c.removal_on != on
+        ]
+
+    _rewrite_rows(uow, learner, tenant_id, to_change)
 
 
 def _rows_to_be_removed(event: AssociationEnded, learner: Learner) -> list[CreditedRecord]:
@@ -184,23 +207,14 @@ def record_credited(event: Credited, learner: Learner, uow: UnitOfWork) -> None:
 
 def mark_rows_for_removal(event: AssociationEnded, learner: Learner, uow: UnitOfWork) -> None:
     """Rule 8: the rows show their removal date; rows already marked are not written."""
-    ended = event.association
-    assert ended.ended_at is not None
-    on = removal_date(ended.ended_at)
-    rows = [c for c in _rows_to_be_removed(event, learner) if c.removal_on != on]
-    if rows:
-        marked = [c.model_copy(update={"removal_on": on}) for c in rows]
-        _rewrite_rows(uow, learner, ended.tenant_id, marked)
+    assert event.association.ended_at is not None
+    _settle_removal_dates(uow, learner, event.association.tenant_id)
 
 
 def keep_rows_on_return(event: AssociationStarted, learner: Learner, uow: UnitOfWork) -> None:
     """Rule 8: back with the same organization before the refresh, the rows stay and
     lose their removal date; no second row appears."""
-    started = event.association
-    rows = [c for c in learner.credited_for(started.tenant_id) if c.removal_on is not None]
-    if rows:
-        kept = [c.model_copy(update={"removal_on": None}) for c in rows]
-        _rewrite_rows(uow, learner, started.tenant_id, kept)
+    _settle_removal_dates(uow, learner, event.association.tenant_id)
 
 
 def copy_end_to_user(event: AssociationEnded, learner: Learner, uow: UnitOfWork) -> None:
@@ -225,15 +239,25 @@ def show_the_new_expiry_on_credited_rows(
     and their Skills Report rows show the new expiry; no second row appears. Safe
     to repeat: a redelivered event finishes what a failure cut short."""
     expires_at = event.credential.expires_at
-    by_tenant: dict[str, list[CreditedRecord]] = {}
-    for row in learner.credited:
-        if row.credential.id == event.credential.id and row.credential.expires_at != expires_at:
-            credential = row.credential.model_copy(update={"expires_at": expires_at})
-            by_tenant.setdefault(row.tenant_id, []).append(
-                row.model_copy(update={"credential": credential})
-            )
-    for tenant_id, rows in by_tenant.items():
-        _rewrite_rows(uow, learner, tenant_id, rows)
+    credential_id = event.credential.id
+
+    def renewed_in(tenant_id: str) -> RowChange:
+        def to_change(current: Learner) -> list[CreditedRecord]:
+            return [
+                row.model_copy(
+                    update={
+                        "credential": row.credential.model_copy(update={"expires_at": expires_at})
+                    }
+                )
+                for row in current.credited_for(tenant_id)
+                if row.credential.id == credential_id and row.credential.expires_at != expires_at
+            ]
+
+        return to_change
+
+    tenants = {row.tenant_id for row in learner.credited if row.credential.id == credential_id}
+    for tenant_id in sorted(tenants):
+        _rewrite_rows(uow, learner, tenant_id, renewed_in(tenant_id))
 
 
 def project_to_skills_report(event: Credited, learner: Learner, uow: UnitOfWork) -> None:

@@ -83,7 +83,7 @@ def seed_due_rows(rt: runtime.Runtime, tenant: str, learners: int, per_learner: 
             )
             for k in range(per_learner)
         ]
-        rt.stores.learners.put_credited("learn", learner, credited)
+        rt.stores.learners.put_credited(rt.stores.learners.load("learn", learner), credited)
         rt.stores.report.put_rows(tenant, [report_row_of("learn", learner, c) for c in credited])
         rt.stores.removals.schedule(Removal(REFRESH_DAY, tenant, "learn", learner))
 

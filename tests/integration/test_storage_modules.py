@@ -209,7 +209,9 @@ def test_learner_credited_rows_of_different_tenant_and_credential_pairs_never_co
             credited_at=NOW,
         )  # fmt: skip
 
-    learners.put_credited("learn", learner, [credited("t|x", "c"), credited("t", "x|c")])
+    learners.put_credited(
+        learners.load("learn", learner), [credited("t|x", "c"), credited("t", "x|c")]
+    )
     found = learners.load("learn", learner)
     assert sorted((c.tenant_id, c.credential.id) for c in found.credited) == [
         ("t", "x|c"),
@@ -241,3 +243,27 @@ def test_credit_wakes_of_one_association_in_one_hour_are_separate_rows(
     assert ours(NOW + timedelta(hours=1)) == [early, late]
     wakes.remove(early)
     assert ours(NOW + timedelta(hours=1)) == [late]
+
+
+def test_put_credited_conflicts_when_the_learner_changed_since_it_was_read(
+    store: TableStore,
+) -> None:
+    """A late writer of rows (removal dates) never overwrites what a later commit of
+    the learner decided: it conflicts and must read again."""
+    import pytest
+
+    from shared.adapters.errors import ConcurrencyConflict
+    from shared.adapters.learners import LearnerTable
+
+    learners = LearnerTable(store)
+    learner_id = unique("MCID")
+    first = learners.load("learn", learner_id)
+    first.touch()
+    learners.commit(first)
+    late = learners.load("learn", learner_id)
+    later = learners.load("learn", learner_id)
+    later.touch()
+    learners.commit(later)
+    with pytest.raises(ConcurrencyConflict):
+        learners.put_credited(late, [])
+    assert learners.load("learn", learner_id).credited == []

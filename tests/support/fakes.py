@@ -135,14 +135,12 @@ class FakeLearners:
             self.commits += 1
             learner.committed(version, versions)
 
-    def put_credited(
-        self, program: Program, learner_id: str, records: Sequence[CreditedRecord]
-    ) -> None:
+    def put_credited(self, learner: Learner, records: Sequence[CreditedRecord]) -> None:
         with self._lock:
+            learner.committed(self._guard(learner), {})
+            key = (learner.program, learner.learner_id)
             for record in records:
-                self.credited[(program, learner_id, record.tenant_id, record.credential.id)] = (
-                    record
-                )
+                self.credited[(*key, record.tenant_id, record.credential.id)] = record
 
     def delete_credited(
         self, learner: Learner, records: Sequence[CreditedRecord], *, guarded: bool = True

@@ -48,11 +48,21 @@ def invariant_violations(
                     found.append(f"row due on {credited.removal_on} not removed")
             ended = [a for a in learner.state.associations if a.tenant_id == tenant]
             if ended and not any(a.is_active for a in ended):
-                unmarked = [
-                    c.credential.id for c in learner.credited_for(tenant) if not c.removal_on
-                ]
+                unmarked = [c for c in learner.credited_for(tenant) if not c.removal_on]
                 if unmarked:
-                    found.append(f"ended organization's rows lost their removal date: {unmarked}")
+                    story = "; ".join(
+                        f"{a.association_id[:6]} {a.started_at:%H:%M:%S.%f}-"
+                        f"{a.ended_at:%H:%M:%S.%f} {a.end_reason}"
+                        for a in ended
+                        if a.ended_at
+                    )
+                    rows = ", ".join(
+                        f"{c.credential.id} of {c.association_id[:6]} at {c.credited_at:%H:%M:%S.%f}"
+                        for c in unmarked
+                    )
+                    found.append(
+                        f"ended organization's rows lost their removal date: {rows} ({story})"
+                    )
     for tenant_id, email in users:
         user = stores.users.get(tenant_id, email)
         for copy in user.value.associations if user else []:
