@@ -9,7 +9,9 @@ import azure.functions as func
 from shared.domain.types import PROGRAMS
 
 HERE = Path(__file__).resolve().parent / "portal"
-PAGES = frozenset({"", "link-return", "org/users", "org/skills-report", "org/designations"})
+PAGES = frozenset(
+    {"", "link-return", "org/users", "org/skills-report", "org/designations", "org/activity"}
+)
 TYPES = {
     ".html": "text/html",
     ".js": "text/javascript",

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import Portal, axe_violations, sign_in
 
-ADMIN_PAGES = ("/", "/org/users", "/org/skills-report", "/org/designations")
+ADMIN_PAGES = ("/", "/org/users", "/org/skills-report", "/org/designations", "/org/activity")
 
 
 @pytest.fixture(scope="module")

@@ -145,6 +145,23 @@ def test_the_help_page_story_through_the_pages(browser: Any, portal: Portal) -> 
     pat.reload()
     expect(pat.locator("main")).to_contain_text("not an active user of your organization")
 
+    # The admin reads what happened to Pat in the activity log, and downloads it.
+    admin.get_by_role("link", name="Activity").click()
+    admin.get_by_label("Work email").fill(pat_email)
+    admin.get_by_role("button", name="Show").click()
+    activity = admin.get_by_role("table", name="Activity")
+    expect(activity).not_to_contain_text(sam_email)
+    for kind in ("user.added", "association.started", "credential.credited", "association.ended"):
+        expect(activity).to_contain_text(kind)
+    expect(activity).to_contain_text("user.departed")
+    expect(activity).to_contain_text(str(removal_on))
+    screenshot(admin, "11-activity")
+    with admin.expect_download() as download:
+        admin.get_by_role("button", name="Download CSV").click()
+    entries = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    assert {e["email"] for e in entries} == {pat_email}
+    assert "user.departed" in {e["type"] for e in entries}
+
 
 def test_a_person_who_is_not_an_admin_never_sees_the_organization_pages(
     browser: Any, portal: Portal
@@ -152,9 +169,9 @@ def test_a_person_who_is_not_an_admin_never_sees_the_organization_pages(
     run = uuid.uuid4().hex[:6]
     page = sign_in(browser, portal, f"fabrikam-{run}", f"lee-{run}@fabrikam.com", "Lee")
     expect(page.get_by_role("link", name="My Learn profile")).to_be_visible()
-    for name in ("Users", "Skills Report", "Designations"):
+    for name in ("Users", "Skills Report", "Designations", "Activity"):
         expect(page.get_by_role("link", name=name)).to_have_count(0)
-    for path in ("/org/users", "/org/skills-report", "/org/designations"):
+    for path in ("/org/users", "/org/skills-report", "/org/designations", "/org/activity"):
         page.goto(path)
         expect(page.locator("main")).to_contain_text("for Global admins and Account admins")
         expect(page.get_by_role("table")).to_have_count(0)

@@ -3,11 +3,11 @@
 import { signedInUser } from "./api.js";
 import { h } from "./dom.js";
 import { renderProfile, finishSignIn } from "./profile.js";
-import { renderUsers, renderReport, renderDesignations } from "./org.js";
+import { renderUsers, renderReport, renderDesignations, renderActivity } from "./org.js";
 
 const ADMIN_ROLES = new Set(["Partner.GlobalAdmin", "Partner.AccountAdmin"]);
 const ROLE_CLAIMS = new Set(["roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"]);
-const ORG_PAGES = { "/org/users": renderUsers, "/org/skills-report": renderReport, "/org/designations": renderDesignations };
+const ORG_PAGES = { "/org/users": renderUsers, "/org/skills-report": renderReport, "/org/designations": renderDesignations, "/org/activity": renderActivity };
 
 function isAdmin(user) {
   return (user.user_claims || []).some((c) => ROLE_CLAIMS.has(c.typ) && ADMIN_ROLES.has(c.val));

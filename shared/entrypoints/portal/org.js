@@ -86,18 +86,19 @@ export async function renderUsers(main) {
 
 const REPORT_COLUMNS = ["email", "display_name", "program", "learner_id", "credential_id", "kind", "title", "completed_at", "credited_at", "removal_on", "expires_at", "status"];
 
-async function downloadCsv() {
+async function downloadCsv(path, query, filename) {
   // Every page of the API's CSV, one header line, saved as one file.
   const parts = [];
   let continuation = null;
   do {
-    const query = continuation ? `?continuation=${encodeURIComponent(continuation)}` : "";
-    const response = await call("GET", `/api/org/skills-report${query}`, { accept: "text/csv" });
+    const pageQuery = new URLSearchParams(query);
+    if (continuation) pageQuery.set("continuation", continuation);
+    const response = await call("GET", `${path}?${pageQuery}`, { accept: "text/csv" });
     const text = await response.text();
     parts.push(parts.length ? text.slice(text.indexOf("\n") + 1) : text);
     continuation = response.headers.get("x-continuation");
   } while (continuation);
-  const link = h("a", { href: URL.createObjectURL(new Blob(parts, { type: "text/csv" })), download: "skills-report.csv" });
+  const link = h("a", { href: URL.createObjectURL(new Blob(parts, { type: "text/csv" })), download: filename });
   document.body.append(link);
   link.click();
   link.remove();
@@ -108,7 +109,7 @@ export async function renderReport(main) {
   const results = h("div", { id: "report" });
   main.append(
     h("p", {}, "Credentials credited to your organization. Rows with a removal date leave the report on that monthly data refresh."),
-    h("p", {}, h("button", { type: "button", id: "download-csv", onclick: () => downloadCsv().catch(showError) }, "Download CSV")),
+    h("p", {}, h("button", { type: "button", id: "download-csv", onclick: () => downloadCsv("/api/org/skills-report", "", "skills-report.csv").catch(showError) }, "Download CSV")),
     results,
   );
   async function load(continuation) {
@@ -144,4 +145,60 @@ export async function renderDesignations(main) {
   } catch (error) {
     showError(error);
   }
+}
+
+const ACTIVITY_TYPES = [
+  "user.added", "user.reactivated", "user.departed", "association.started", "association.ended",
+  "credential.credited", "credential.removal_scheduled", "credential.removed", "credential.expiring", "credential.expired",
+];
+
+export async function renderActivity(main) {
+  frame(main, "Activity");
+  const results = h("div", { id: "activity" });
+  const type = h("select", { id: "activity-type", name: "type" },
+    h("option", { value: "" }, "All types"), ACTIVITY_TYPES.map((t) => h("option", { value: t }, t)));
+  const email = h("input", { type: "email", id: "activity-email", name: "email", autocomplete: "off" });
+  const filters = () => {
+    const query = new URLSearchParams();
+    if (type.value) query.set("type", type.value);
+    if (email.value.trim()) query.set("email", email.value.trim());
+    return query;
+  };
+  main.append(
+    h("p", {}, "What happened in your organization, newest first: people added and removed, learner accounts linked and unlinked, credentials credited, scheduled for removal and removed."),
+    h("form", {
+      class: "inline", "aria-labelledby": "filter-title",
+      onsubmit: (event) => {
+        event.preventDefault();
+        load(null);
+      },
+    },
+      h("h2", { id: "filter-title" }, "Filter"),
+      h("label", { for: "activity-type" }, "Type"), type,
+      h("label", { for: "activity-email" }, "Work email"), email,
+      h("button", { type: "submit" }, "Show"),
+    ),
+    h("p", {}, h("button", { type: "button", id: "download-activity-csv", onclick: () => downloadCsv("/api/org/activity", filters(), "activity.csv").catch(showError) }, "Download CSV")),
+    results,
+  );
+  async function load(continuation) {
+    const query = filters();
+    if (continuation) query.set("continuation", continuation);
+    try {
+      const page = await json("GET", `/api/org/activity?${query}`);
+      results.replaceChildren(
+        page.entries.length
+          ? table("Activity", ["When", "Type", "Email", "Name", "Program", "Learner id", "Credential", "Reason", "Removal on"],
+              page.entries.map((e) => [
+                String(e.at).slice(0, 16).replace("T", " "), e.type, e.email || "—", e.display_name || "—", e.program || "—",
+                e.learner_id || "—", e.credential_id || "—", e.reason || "—", e.removal_on || "—",
+              ]))
+          : h("p", {}, "No activity matches."),
+        ...[pager(page.continuation, load)].filter(Boolean),
+      );
+    } catch (error) {
+      showError(error);
+    }
+  }
+  await load(null);
 }
