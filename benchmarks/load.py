@@ -5,10 +5,7 @@ organizations, with hot spots (one big organization, one learner fought over). I
 stops by itself and then checks the invariants on what it left."""
 
 import json
-import os
 import random
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -53,21 +50,12 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 def run_load(bench: Any, sizes: LoadSizes) -> None:
-    from devtools import azurite
-    from tests.support.world import AUDIENCE, ISSUERS, program_keys
+    from devtools.local_service import local_service
+    from tests.support.world import program_app_settings, program_keys
 
     keys = program_keys()
-    ports = azurite.free_ports()
-    storage = azurite.start(ports)
-    port = azurite.free_port()
-    env = {
-        **os.environ,
-        "AzureWebJobsStorage": ports.connection_string,
-        "LEARN_ISSUER": ISSUERS["learn"],
-        "LEARN_PUBLIC_KEY": keys["learn"].public_pem,
-        "PARTNER_UNIVERSITY_ISSUER": ISSUERS["partner_university"],
-        "PARTNER_UNIVERSITY_PUBLIC_KEY": keys["partner_university"].public_pem,
-        "ASSERTION_AUDIENCE": AUDIENCE,
+    settings = {
+        **program_app_settings(keys),
         # Limits that let people move around under load (the rules still run). A cap
         # stays: without one, the learner fought over gathers hundreds of associations
         # in a minute and its state row outgrows Table Storage's 64 KiB property (with
@@ -76,18 +64,8 @@ def run_load(bench: Any, sizes: LoadSizes) -> None:
         "ASSOCIATION_MAX_PER_WINDOW": "50",
         "CREDIT_DELAY": "PT0S",
     }
-    runner = subprocess.Popen(
-        [sys.executable, "-m", "devtools.runner", "--host", "127.0.0.1", "--port", str(port),
-         "--settings", "/nonexistent", "--dev-clock"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=_runner_log(),
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_listening(port)
-        _load(bench, sizes, url, ports.connection_string, keys)
-    finally:
-        azurite.stop(runner)
-        azurite.stop(storage)
+    with _runner_log() as log, local_service(settings, runner_log=log) as running:
+        _load(bench, sizes, running.url, running.connection_string, keys)
 
 
 def _runner_log() -> Any:
@@ -95,19 +73,6 @@ def _runner_log() -> Any:
     path = ROOT / "benchmarks" / "results" / "load-runner.log"
     path.parent.mkdir(parents=True, exist_ok=True)
     return path.open("w")
-
-
-def _wait_listening(port: int) -> None:
-    import socket
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), 0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("the runner did not start")
 
 
 def _load(bench: Any, sizes: LoadSizes, url: str, connection: str, keys: Any) -> None:

@@ -3,8 +3,6 @@ Azurite and the local runner started as real processes (sign-in emulated by the
 runner as App Service Authentication would do it)."""
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,10 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from devtools import azurite
 from devtools.dev_token import dev_settings
 from devtools.host import ROOT
-from tests.e2e.conftest import _listening, wait_until
+from devtools.local_service import local_service
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -43,25 +40,8 @@ class Portal:
 
 @pytest.fixture(scope="session")
 def portal() -> Iterator[Portal]:
-    ports = azurite.free_ports()
-    storage = azurite.start(ports)
-    port = azurite.free_port()
-    env = {
-        **os.environ,
-        **dev_settings(),
-        "AzureWebJobsStorage": ports.connection_string,
-    }
-    runner = subprocess.Popen(
-        [sys.executable, "-m", "devtools.runner", "--port", str(port), "--dev-clock",
-         "--settings", "/nonexistent"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_until(lambda: _listening(port))
-        yield Portal(f"http://127.0.0.1:{port}")
-    finally:
-        azurite.stop(runner)
-        azurite.stop(storage)
+    with local_service(dev_settings()) as running:
+        yield Portal(running.url)
 
 
 @pytest.fixture(scope="session")

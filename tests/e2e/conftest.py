@@ -2,10 +2,7 @@
 real HTTP."""
 
 import json
-import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,10 +12,9 @@ import httpx
 import pytest
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
-from devtools import azurite
-from devtools.host import ROOT
+from devtools.local_service import local_service
 from devtools.tokens import KeyPair
-from tests.support.world import AUDIENCE, ISSUERS
+from tests.support.world import program_app_settings
 
 
 @dataclass
@@ -57,34 +53,5 @@ def wait_until(check: Callable[[], bool], timeout: float = 30) -> None:
 
 @pytest.fixture(scope="session")
 def service(keys: dict[str, KeyPair]) -> Iterator[Service]:
-    ports = azurite.free_ports()
-    storage = azurite.start(ports)
-    port = azurite.free_port()
-    env = {
-        **os.environ,
-        "AzureWebJobsStorage": ports.connection_string,
-        "LEARN_ISSUER": ISSUERS["learn"],
-        "LEARN_PUBLIC_KEY": keys["learn"].public_pem,
-        "PARTNER_UNIVERSITY_ISSUER": ISSUERS["partner_university"],
-        "PARTNER_UNIVERSITY_PUBLIC_KEY": keys["partner_university"].public_pem,
-        "ASSERTION_AUDIENCE": AUDIENCE,
-    }
-    runner = subprocess.Popen(
-        [sys.executable, "-m", "devtools.runner", "--port", str(port), "--dev-clock",
-         "--settings", "/nonexistent"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_until(lambda: _listening(port))
-        yield Service(f"http://127.0.0.1:{port}", ports.connection_string, keys, runner)
-    finally:
-        azurite.stop(runner)
-        azurite.stop(storage)
-
-
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), 0.2):
-            return True
-    except OSError:
-        return False
+    with local_service(program_app_settings(keys)) as running:
+        yield Service(running.url, running.connection_string, keys, running.runner)

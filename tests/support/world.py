@@ -19,6 +19,17 @@ def program_keys() -> dict[str, KeyPair]:
     return {"learn": KeyPair.generate("ES256"), "partner_university": KeyPair.generate("RS256")}
 
 
+def program_app_settings(keys: dict[str, KeyPair]) -> dict[str, str]:
+    """The programs' settings as app settings, for a runner in a process of its own."""
+    return {
+        "LEARN_ISSUER": ISSUERS["learn"],
+        "LEARN_PUBLIC_KEY": keys["learn"].public_pem,
+        "PARTNER_UNIVERSITY_ISSUER": ISSUERS["partner_university"],
+        "PARTNER_UNIVERSITY_PUBLIC_KEY": keys["partner_university"].public_pem,
+        "ASSERTION_AUDIENCE": AUDIENCE,
+    }
+
+
 def settings_for(
     keys: dict[str, KeyPair], connection: str = "UseDevelopmentStorage=true", **overrides: Any
 ) -> Settings:
