@@ -8,7 +8,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.domain.model import AssociationRecord, CreditedRecord, PartnerUser
+from shared.domain.model import AssociationRecord, CreditedRecord, PartnerUser, removal_date
 from shared.domain.types import EndReason, Instant, Program
 
 ActivityType = Literal[
@@ -63,7 +63,8 @@ def user_departed(user: PartnerUser) -> ActivityRecord:
 
 def user_left(tenant_id: str, email: str, display_name: str, at: datetime) -> ActivityRecord:
     """user.departed, the same entry whether the departure or the end it caused
-    writes it (the end carries the departure's instant)."""
+    writes it (the end carries the departure's instant). Its `removal_on` is the one the
+    DELETE answered: when the person's credentials leave the Skills Report."""
     return ActivityRecord(
         id=entry_id("user.departed", tenant_id, email, at.isoformat()),
         type="user.departed",
@@ -71,6 +72,7 @@ def user_left(tenant_id: str, email: str, display_name: str, at: datetime) -> Ac
         tenant_id=tenant_id,
         email=email,
         display_name=display_name,
+        removal_on=removal_date(at),
     )
 
 

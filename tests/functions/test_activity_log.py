@@ -75,6 +75,8 @@ def test_the_help_pages_story_leaves_a_log_that_reads_like_it(
     )
     scheduled = next(e for e in log if e["type"] == "credential.removal_scheduled")
     assert (scheduled["credential_id"], scheduled["removal_on"]) == ("AZ-104", "2026-02-10")
+    departed = next(e for e in log if e["type"] == "user.departed")
+    assert departed["removal_on"] == "2026-02-10"  # what the DELETE answered
     assert "msa" not in str(log) and "assertion" not in str(log)
 
 
