@@ -2,7 +2,6 @@
 (credits-due queue) and the daily expiry warnings (timer). Heavy modules load on
 first call, not at import."""
 
-import logging
 from typing import TYPE_CHECKING
 
 import azure.functions as func
@@ -11,7 +10,6 @@ if TYPE_CHECKING:
     from shared.bootstrap import Runtime
 
 bp = func.Blueprint()
-logger = logging.getLogger("skills_link.credit_processor")
 
 SCHEDULER_NCRONTAB = "0 */5 * * * *"
 EXPIRY_WARNINGS_NCRONTAB = "0 0 6 * * *"

@@ -16,9 +16,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from devtools.tokens import principal_claims, principal_header
+from shared.entrypoints.portal_site import PROGRAM_NAMES
 
 SESSION_COOKIE = "AppServiceAuthSession"
-PROGRAM_NAMES = {"learn": "Microsoft Learn", "partner_university": "Partner University"}
 PAGE_HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; form-action 'self'; "
@@ -86,6 +86,16 @@ def _redirect(location: str, headers: dict[str, str] | None = None) -> Answer:
     return 303, {"Location": location, "Cache-Control": "no-store", **(headers or {})}, b""
 
 
+def _session_token(headers: dict[str, str]) -> str | None:
+    cookies: SimpleCookie = SimpleCookie()
+    try:
+        cookies.load(headers.get("cookie", ""))
+    except Exception:
+        return None
+    morsel = cookies.get(SESSION_COOKIE)
+    return morsel.value if morsel else None
+
+
 def _local_path(target: str | None) -> str:
     """Only a path of this site: a sign-in never sends anyone elsewhere."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
@@ -105,14 +115,9 @@ class DevPortal:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def session_of(self, headers: dict[str, str]) -> DevSession | None:
-        cookies = SimpleCookie()
-        try:
-            cookies.load(headers.get("cookie", ""))
-        except Exception:
-            return None
-        morsel = cookies.get(SESSION_COOKIE)
+        token = _session_token(headers)
         with self._lock:
-            return self.sessions.get(morsel.value) if morsel else None
+            return self.sessions.get(token) if token else None
 
     def principal_for(self, headers: dict[str, str]) -> str | None:
         session = self.session_of(headers)
@@ -131,11 +136,10 @@ class DevPortal:
                 return 401, {"Content-Type": "application/json"}, b"[]"
             return 200, {"Content-Type": "application/json"}, json.dumps(session.me()).encode()
         if path == "/.auth/logout":
-            cookies = SimpleCookie()
-            cookies.load(headers.get("cookie", ""))
-            if SESSION_COOKIE in cookies:
+            token = _session_token(headers)
+            if token:
                 with self._lock:
-                    self.sessions.pop(cookies[SESSION_COOKIE].value, None)
+                    self.sessions.pop(token, None)
             expired = f"{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"
             target = _local_path(params.get("post_logout_redirect_uri"))
             return _redirect(target, {"Set-Cookie": expired})

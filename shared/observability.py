@@ -114,18 +114,21 @@ def _instrument(name: str) -> Any:
         return _instruments[name]
 
 
-def count(name: str, amount: int = 1, **attributes: str | int) -> None:
+def _measure(name: str, value: float, attributes: dict[str, str | int]) -> None:
     try:
-        _instrument(name).add(amount, attributes)
+        instrument = _instrument(name)
+        measure = instrument.add if METRICS[name][0] == "counter" else instrument.record
+        measure(value, attributes)
     except Exception:  # a metric must never fail the work it measures
         logging.getLogger("skills_link.metrics").debug("metric %s failed", name, exc_info=True)
 
 
+def count(name: str, amount: int = 1, **attributes: str | int) -> None:
+    _measure(name, amount, attributes)
+
+
 def record(name: str, value: float, **attributes: str | int) -> None:
-    try:
-        _instrument(name).record(value, attributes)
-    except Exception:
-        logging.getLogger("skills_link.metrics").debug("metric %s failed", name, exc_info=True)
+    _measure(name, value, attributes)
 
 
 def reset_instruments_for_tests() -> None:

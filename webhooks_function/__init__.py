@@ -2,7 +2,6 @@
 /api/org/webhooks/{id}, POST /api/org/webhooks/{id}/test) and the queue-driven
 delivery (`webhook-deliveries`)."""
 
-import logging
 from typing import TYPE_CHECKING
 
 import azure.functions as func
@@ -12,7 +11,6 @@ if TYPE_CHECKING:
     from shared.entrypoints.principal import Caller
 
 bp = func.Blueprint()
-logger = logging.getLogger("skills_link.webhooks")
 
 
 @bp.route(route="api/org/webhooks", methods=["POST"])

@@ -3,6 +3,7 @@ for what can never succeed, and a storage failure put back on the queue with a
 growing delay instead of counting toward poison (the contract: a failure of storage
 is not poison; it is retried until storage is back)."""
 
+import json
 import logging
 import random
 from collections.abc import Callable
@@ -58,8 +59,6 @@ def retry_delay(attempt: int) -> timedelta:
 def put_back_copy(text: str, dequeue_count: int) -> tuple[str, int]:
     """The message to put back and its attempt number: the copies' count plus the
     failed deliveries of this copy."""
-    import json
-
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):

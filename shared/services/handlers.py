@@ -115,10 +115,6 @@ def file_removal(event: AssociationEnded, learner: Learner, uow: UnitOfWork) -> 
 RowChange = Callable[[Learner], list[CreditedRecord]]
 
 
-def _rewrite_rows(uow: UnitOfWork, learner: Learner, tenant_id: str, change: RowChange) -> None:
-    uow.rewrite_credited(learner, tenant_id, change)
-
-
 def _removal_date_now(learner: Learner, tenant_id: str) -> date | None:
     """Rule 8 from the learner's truth: none while it is with the organization, else
     the refresh after its latest end there."""
@@ -142,7 +138,7 @@ def _settle_removal_dates(uow: UnitOfWork, learner: Learner, tenant_id: str) -> 
             if c.removal_on != on
         ]
 
-    _rewrite_rows(uow, learner, tenant_id, to_change)
+    uow.rewrite_credited(learner, tenant_id, to_change)
 
 
 def _rows_to_be_removed(event: AssociationEnded, learner: Learner) -> list[CreditedRecord]:
@@ -207,7 +203,6 @@ def record_credited(event: Credited, learner: Learner, uow: UnitOfWork) -> None:
 
 def mark_rows_for_removal(event: AssociationEnded, learner: Learner, uow: UnitOfWork) -> None:
     """Rule 8: the rows show their removal date; rows already marked are not written."""
-    assert event.association.ended_at is not None
     _settle_removal_dates(uow, learner, event.association.tenant_id)
 
 
@@ -257,7 +252,7 @@ def show_the_new_expiry_on_credited_rows(
 
     tenants = {row.tenant_id for row in learner.credited if row.credential.id == credential_id}
     for tenant_id in sorted(tenants):
-        _rewrite_rows(uow, learner, tenant_id, renewed_in(tenant_id))
+        uow.rewrite_credited(learner, tenant_id, renewed_in(tenant_id))
 
 
 def project_to_skills_report(event: Credited, learner: Learner, uow: UnitOfWork) -> None:

@@ -15,6 +15,7 @@ from shared.domain import activity
 from shared.domain.activity import ActivityRecord
 from shared.domain.learner import Learner
 from shared.domain.model import CreditedRecord
+from shared.observability import count
 from shared.services.context import Context
 from shared.wire import ReportRow
 
@@ -113,8 +114,8 @@ def refresh(ctx: Context, today: date, batch: int = 1_000) -> RefreshSummary:
             summary.removals_read,
             summary.rows_removed,
         )
-    for tenant_id, count in sorted(summary.removed_by_organization.items()):
-        logger.info("Refresh removed %d row(s) of organization %s", count, tenant_id)
+    for tenant_id, removed in sorted(summary.removed_by_organization.items()):
+        logger.info("Refresh removed %d row(s) of organization %s", removed, tenant_id)
     cutoff = ctx.clock.now() - ctx.activity_retention
     summary.activity_removed = ctx.stores.activity.remove_months_before(cutoff)
     if summary.activity_removed:
@@ -129,8 +130,6 @@ def refresh(ctx: Context, today: date, batch: int = 1_000) -> RefreshSummary:
 def run_and_report(ctx: Context) -> str:
     """Today's refresh for the timer; a failure says what is still due before it goes
     to the retry policy, so a run that gives up is visible."""
-    from shared.observability import count
-
     today = ctx.clock.now().date()
     try:
         summary = refresh(ctx, today)

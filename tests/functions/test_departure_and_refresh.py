@@ -1,12 +1,14 @@
 """Rules 8 and 9: people who leave, ends by unlink or move, and the monthly refresh,
 through the functions against Azurite, on a controlled clock."""
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from shared import bootstrap as runtime
-from shared.domain.model import removal_date
+from shared.domain.learner import Learner
+from shared.domain.model import CreditedRecord, removal_date
 from tests.functions.test_credit_rules import DUE, EVENTS, event, report, tick
 from tests.support.api import FunctionClient
 from tests.support.queue_host import QueueHost
@@ -314,3 +316,42 @@ def test_rule_8_a_learner_who_returns_while_the_refresh_runs_keeps_the_rows(
         ("AZ-0", None),
         ("AZ-1", None),
     ]
+
+
+def test_rule_8_a_returns_late_clearing_cannot_undo_the_removal_date_of_the_move_that_ended_it(
+    world: World,
+    api: FunctionClient,
+    host: QueueHost,
+    azure_runtime: runtime.Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The return to A clears A's removal dates after its commit; if a move to B ends
+    that return first, the clearing comes late and must leave A's rows with the move's
+    removal date (found by the load run)."""
+    no_cool_off = azure_runtime.settings.model_copy(update={"association_cool_off": timedelta(0)})
+    runtime.install(runtime.Runtime(no_cool_off, azure_runtime.clock))
+    person, learner = credited_person(world, api, host)
+    world.clock.set(datetime(2026, 3, 3, tzinfo=UTC))
+    api.unlink(person, "learn")
+    other = world.person(world.tenant())
+    api.add_user(world.admin(other.tenant_id), other)
+    learners = runtime.current().stores.learners
+    real_put = learners.put_credited
+    moved = {"done": False}
+
+    def the_move_comes_before_the_clearing(
+        found: Learner, records: Sequence[CreditedRecord]
+    ) -> None:
+        if found.learner_id == learner and not moved["done"]:
+            moved["done"] = True
+            assert api.link(other, "learn", world.assertion(learner)).status == 201
+        real_put(found, records)
+
+    monkeypatch.setattr(learners, "put_credited", the_move_comes_before_the_clearing)
+    world.clock.set(datetime(2026, 4, 5, tzinfo=UTC))
+    assert api.link(person, "learn", world.assertion(learner)).status == 201
+    assert moved["done"]
+    moved_on = removal_date(datetime(2026, 4, 5, tzinfo=UTC))
+    assert {r.removal_on for r in report(person.tenant_id)} == {moved_on}
+    kept = learners.load("learn", learner).credited_for(person.tenant_id)
+    assert {c.removal_on for c in kept} == {moved_on}

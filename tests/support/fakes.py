@@ -212,7 +212,8 @@ class FakeIntents:
         self.rows.add(intent)
 
     def older_than(self, cutoff: datetime, limit: int) -> list[Intent]:
-        return sorted((i for i in self.rows if i.written_at <= cutoff), key=str)[:limit]
+        old = sorted((i for i in self.rows if i.written_at <= cutoff), key=lambda i: i.written_at)
+        return old[:limit]
 
     def remove(self, intent: Intent) -> None:
         self.rows.discard(intent)

@@ -30,7 +30,11 @@ export function table(caption, columns, rows) {
   ));
 }
 
-// One live region per page: results and refusals are announced as they came.
+// A page's heading and its one live region: results and refusals are announced as they came.
+export function frame(main, title) {
+  main.replaceChildren(h("h1", {}, title), h("div", { id: "notice", role: "status", "aria-live": "polite" }));
+}
+
 export function notice(kind, message, details = []) {
   const region = document.getElementById("notice");
   if (!region) return;

@@ -1,10 +1,6 @@
 // The organization pages, for Global admins and Account admins only.
 import { call, json } from "./api.js";
-import { h, day, table, notice, showError, confirmAction } from "./dom.js";
-
-function frame(main, title) {
-  main.replaceChildren(h("h1", {}, title), h("div", { id: "notice", role: "status", "aria-live": "polite" }));
-}
+import { h, day, table, notice, showError, confirmAction, frame } from "./dom.js";
 
 function pager(continuation, load) {
   return continuation

@@ -1,6 +1,6 @@
 // My Learn profile: one card per program, pending and credited credit, history.
 import { json, ApiError } from "./api.js";
-import { h, day, table, notice, showError, confirmAction } from "./dom.js";
+import { h, day, table, notice, showError, confirmAction, frame } from "./dom.js";
 
 const STATE_KEY = "skills-link:program-sign-in";
 const END_REASONS = { unlinked: "unlinked", moved: "moved to another organization", user_departed: "removed by an admin" };
@@ -96,7 +96,7 @@ function withHeadingId(section, id) {
 
 export async function renderProfile(main, config, result) {
   const rerender = (next) => renderProfile(main, config, next);
-  main.replaceChildren(h("h1", {}, "My Learn profile"), h("div", { id: "notice", role: "status", "aria-live": "polite" }));
+  frame(main, "My Learn profile");
   if (result && result.error) showError(result.error);
   else if (result) notice(result.kind, result.message);
   let profile;
