@@ -8,6 +8,7 @@ import azure.functions as func
 if TYPE_CHECKING:
     from shared.bootstrap import Runtime
     from shared.entrypoints.principal import Caller
+    from shared.wire import WhoAmI
 
 bp = func.Blueprint()
 
@@ -22,6 +23,36 @@ def link_learner(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
         return json_response(result.association, 201 if result.created else 200)
 
     return handle(req, act, context)
+
+
+@bp.route(route="api/me/links/nonce", methods=["POST"])
+def link_nonce(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    from shared.entrypoints.responses import handle, json_response
+    from shared.services import link
+
+    def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
+        return json_response(link.issue_nonce(rt.services, caller, req.get_body()), 201)
+
+    return handle(req, act, context)
+
+
+@bp.route(route="api/whoami", methods=["GET"])
+def who_am_i(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    from shared.entrypoints.responses import handle, json_response
+
+    return handle(req, lambda rt, caller: json_response(caller_view(caller)), context)
+
+
+def caller_view(caller: "Caller") -> "WhoAmI":
+    from shared.wire import WhoAmI
+
+    return WhoAmI(
+        tenant_id=caller.tenant_id,
+        object_id=caller.object_id,
+        email=caller.email,
+        name=caller.name,
+        admin=caller.is_admin,
+    )
 
 
 @bp.route(route="api/me", methods=["GET"])

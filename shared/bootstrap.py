@@ -120,8 +120,9 @@ def build_context(stores: "Stores", settings: Settings, clock: Clock) -> "Contex
         handlers=HANDLERS,
         expiry_warning=settings.expiry_warning,
         activity_retention=settings.activity_retention,
-        allow_local_webhooks=settings.in_local_development and not settings.in_azure,
-        check_webhook_addresses=settings.in_azure,
+        allow_local_webhooks=settings.is_local_development,
+        # Fail closed: a production host need not be App Service (Container Apps, a VM).
+        check_webhook_addresses=not settings.is_local_development,
     )
 
 

@@ -76,6 +76,17 @@ FORBIDDEN = ErrorKind(
     "Only a Global admin or Account admin of the organization can do this.",
     defaults={"guidance": ASK_AN_ADMIN},
 )
+ACCOUNT_MISMATCH = ErrorKind(
+    403,
+    "account_mismatch",
+    "This email belongs to another work account in your organization.",
+    defaults={
+        "guidance": "Partner Center binds a user to the work account that first signed in "
+        "with this email. If this account now holds the email, ask a Global admin or "
+        "Account admin to remove the user and add them again: that starts a new binding "
+        "and a new history."
+    },
+)
 NOT_LINKED = ErrorKind(404, "not_linked", "Your work account is not linked in this program.")
 WEBHOOK_NOT_FOUND = ErrorKind(404, "webhook_not_found", "No such webhook in your organization.")
 TOO_MANY_WEBHOOKS = ErrorKind(
@@ -105,6 +116,7 @@ UNSUPPORTED_MEDIA_TYPE = ErrorKind(
     "A request with a body must say Content-Type: application/json.",
 )
 ASSOCIATION_LIMITED = ErrorKind(429, "association_limited", "Association is limited.")
+RATE_LIMITED = ErrorKind(429, "rate_limited", "Too many requests; try again later.")
 INTERNAL_ERROR = ErrorKind(500, "internal_error", "Something went wrong.")
 PROGRAM_NOT_CONFIGURED = ErrorKind(
     503,
@@ -133,6 +145,7 @@ CATALOGUE: tuple[ErrorKind, ...] = (
     INVALID_ASSERTION,
     NOT_PARTNER_CENTER_USER,
     FORBIDDEN,
+    ACCOUNT_MISMATCH,
     NOT_LINKED,
     USER_NOT_FOUND,
     WEBHOOK_NOT_FOUND,
@@ -143,6 +156,7 @@ CATALOGUE: tuple[ErrorKind, ...] = (
     UNSUPPORTED_MEDIA_TYPE,
     LEARN_PROFILE_HAS_NO_MSA,
     ASSOCIATION_LIMITED,
+    RATE_LIMITED,
     INTERNAL_ERROR,
     PROGRAM_NOT_CONFIGURED,
     BUSY,

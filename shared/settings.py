@@ -128,13 +128,18 @@ class Settings(BaseSettings):
         return (self.azure_functions_environment or "").lower() == "development"
 
     @property
+    def is_local_development(self) -> bool:
+        """A process that says it is local development, and is not on App Service."""
+        return self.in_local_development and not self.in_azure
+
+    @property
     def trusts_principal_header(self) -> bool:
         """Fail closed: the header is trustworthy only behind App Service Authentication
         (which strips any client-sent copy), or in a process that says it is local
         development, outside Azure."""
         if (self.website_auth_enabled or "").strip().lower() == "true":
             return True
-        return self.in_local_development and not self.in_azure
+        return self.is_local_development
 
     def storage_target(self) -> StorageTarget:
         """What the Functions host understands for AzureWebJobsStorage: a connection

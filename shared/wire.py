@@ -118,6 +118,25 @@ class LinkRequest(WireModel):
     assertion: Annotated[str, AfterValidator(lambda v: v.strip())]
 
 
+class NonceRequest(WireModel):
+    program: Program
+
+
+class NonceIssued(WireModel):
+    nonce: str
+    expires_at: Instant
+
+
+class WhoAmI(WireModel):
+    """GET /whoami: who the principal says is calling; no storage is asked."""
+
+    tenant_id: str
+    object_id: str
+    email: str
+    name: str
+    admin: bool
+
+
 class AddUserRequest(WireModel):
     email: str
     display_name: str

@@ -69,5 +69,5 @@ def host(app_functions: list[Any], azure_runtime: runtime.Runtime) -> QueueHost:
 
 
 @pytest.fixture
-def api(routes: list[Route], azure_runtime: runtime.Runtime) -> FunctionClient:
-    return FunctionClient(routes)
+def api(routes: list[Route], azure_runtime: runtime.Runtime, world: World) -> FunctionClient:
+    return FunctionClient(routes, world)

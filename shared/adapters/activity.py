@@ -6,8 +6,9 @@ past the retention are one range of partitions (removal costs what it removes)."
 import base64
 import binascii
 import json
+import re
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from azure.data.tables import UpdateMode
@@ -20,6 +21,9 @@ from shared.domain.activity import ActivityRecord
 
 TABLE = "activity"
 NEWEST = 10**19 - 1
+_MONTH = re.compile(r"^[0-9]{6}$")
+MONTHS_PER_PAGE = 6
+"""A page reads at most this many months; past them it answers with a continuation."""
 
 
 def month_of(at: datetime) -> str:
@@ -51,7 +55,8 @@ def _decode(continuation: str) -> tuple[str, Any]:
         data = json.loads(base64.urlsafe_b64decode(continuation.encode("ascii") + b"=="))
     except (binascii.Error, ValueError, UnicodeEncodeError, RecursionError) as error:
         raise InvalidContinuation(continuation) from error
-    if not isinstance(data, dict) or not isinstance(data.get("m"), str):
+    month = data.get("m") if isinstance(data, dict) else None
+    if not isinstance(month, str) or not _MONTH.fullmatch(month) or not 1 <= int(month[4:]) <= 12:
         raise InvalidContinuation(continuation)
     token = data.get("t")
     if token is not None and not (
@@ -137,9 +142,11 @@ class ActivityTable:
             parameters["email"] = email
         table = self._store.table(TABLE)
         found: list[ActivityRecord] = []
-        for month in _months_back(until, since):
-            if month > start_month:
-                continue
+        read = 0
+        for month in _months_back(min(until, _end_of(start_month)), since):
+            if read == MONTHS_PER_PAGE:
+                return found, _encode(month, None)
+            read += 1
             parameters["pk"] = _partition(tenant_id, month)
             pages = table.query_entities(
                 query,
@@ -155,6 +162,11 @@ class ActivityTable:
                 older = next(iter(_months_back(_previous(month), since)), None)
                 return found, _encode(older, None) if older else None
         return found, None
+
+
+def _end_of(month: str) -> datetime:
+    """An instant inside the month, enough to start walking back from it."""
+    return datetime(int(month[:4]), int(month[4:]), 28, tzinfo=UTC)
 
 
 def _previous(month: str) -> datetime:

@@ -24,6 +24,8 @@ class LearnerProof:
     learner_id: str
     jti: str
     has_msa: bool
+    nonce: str | None = None
+    """The `nonce` claim: what binds the assertion to the caller who asked for it."""
 
 
 def program_not_configured(program: Program) -> ServiceError:
@@ -159,11 +161,13 @@ class AssertionVerifier:
             if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID_LENGTH:
                 raise invalid_assertion("malformed", f"The assertion's {name} is not a usable id.")
         msa = claims.get("msa")
+        nonce = claims.get("nonce")
         return LearnerProof(
             program=self.program,
             learner_id=subject.strip(),
             jti=jti.strip(),
             has_msa=isinstance(msa, str) and bool(msa.strip()),
+            nonce=nonce if isinstance(nonce, str) and 0 < len(nonce) <= MAX_ID_LENGTH else None,
         )
 
 

@@ -23,4 +23,6 @@ def encode_part(value: str) -> str:
 
 
 def normalize_email(email: str) -> str:
-    return email.strip().lower()
+    from shared.domain.emails import normalize_email as normalized
+
+    return normalized(email)

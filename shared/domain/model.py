@@ -1,5 +1,6 @@
 """What the service stores about people and learners, independent of storage."""
 
+import hashlib
 from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
@@ -32,6 +33,8 @@ class AssociationRecord(BaseModel):
     ended_at: Instant | None = None
     end_reason: EndReason | None = None
     jti: str
+    nonce: str | None = None
+    """The digest of the nonce this association's assertion carried: spent by it."""
 
     @property
     def is_active(self) -> bool:
@@ -79,6 +82,23 @@ class LearnerState(BaseModel):
         return self.model_copy(update={"associations": _replace(self.associations, record)})
 
 
+NONCE_LIFETIME = timedelta(minutes=10)
+MAX_NONCES_PER_PROGRAM = 5
+
+
+def nonce_digest(nonce: str) -> str:
+    """Only a digest is stored: the row never holds a usable nonce."""
+    return hashlib.sha256(nonce.encode()).hexdigest()
+
+
+class IssuedNonce(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    program: Program
+    digest: str
+    expires_at: Instant
+
+
 class PartnerUser(BaseModel):
     """A work account in an organization, with its own copy of every association it
     had: the copy is written first (a claim), the learner's state commits after."""
@@ -103,6 +123,32 @@ class PartnerUser(BaseModel):
     reactivated_at: Instant | None = None
     """History of people who held this address before, kept for the organization's
     records and never shown on the current person's profile."""
+    nonces: list[IssuedNonce] = []
+    """Nonces issued to this user for a program sign-in, unexpired ones only kept."""
+
+    def with_nonce(self, program: Program, nonce: str, now: datetime) -> "PartnerUser":
+        """Issue a nonce: expired ones go, and a sixth for a program drops the oldest."""
+        kept = [n for n in self.nonces if n.expires_at > now]
+        same = [n for n in kept if n.program == program]
+        dropped = {id(n) for n in same[: max(0, len(same) - MAX_NONCES_PER_PROGRAM + 1)]}
+        issued = IssuedNonce(
+            program=program, digest=nonce_digest(nonce), expires_at=now + NONCE_LIFETIME
+        )
+        return self.model_copy(
+            update={"nonces": [n for n in kept if id(n) not in dropped] + [issued]}
+        )
+
+    def may_spend_nonce(self, program: Program, nonce: str | None, now: datetime) -> bool:
+        """Issued to this user for this program, unexpired, and not spent by an
+        association it started (a nonce is spent the way a `jti` is)."""
+        if nonce is None:
+            return False
+        digest = nonce_digest(nonce)
+        issued = any(
+            n.program == program and n.digest == digest and n.expires_at > now
+            for n in self.nonces
+        )
+        return issued and all(a.nonce != digest for a in self.associations)
 
     @property
     def is_active(self) -> bool:
@@ -135,6 +181,11 @@ class PartnerUser(BaseModel):
     def without(self, association_id: str) -> "PartnerUser":
         kept = [a for a in self.associations if a.association_id != association_id]
         return self.model_copy(update={"associations": kept})
+
+    def bound_to_another(self, object_id: str) -> bool:
+        """Emails are reassigned inside a tenant, object ids never: while the user is
+        active, only the work account it is bound to is this user."""
+        return self.object_id is not None and self.object_id != object_id
 
     def needs_binding_check(self, object_id: str) -> bool:
         """A reactivated record whose next sign-in may be a different person."""

@@ -76,7 +76,28 @@ def answer(path: str) -> func.HttpResponse:
         return _response((HERE / "index.html").read_bytes(), "text/html")
     if path == "config.json":
         return _response(json.dumps(config()).encode(), "application/json")
-    asset = (HERE / path).resolve()
-    if "/" not in path and asset.parent == HERE and asset.suffix in TYPES and asset.is_file():
-        return _response(asset.read_bytes(), TYPES[asset.suffix])
+    if _is_asset_name(path):
+        asset = HERE / path
+        try:
+            if asset.is_file():
+                return _response(asset.read_bytes(), TYPES[asset.suffix])
+        except (OSError, ValueError):
+            pass
     return _response(b"Not found.", "text/plain", status=404)
+
+
+MAX_NAME_LENGTH = 100
+
+
+def _is_asset_name(path: str) -> bool:
+    """A file name in the portal's folder, checked before the file system is asked:
+    no folder, no NUL or other control character, no dot file, a known suffix, short
+    (a 300-character name made the file system raise, which answered 500)."""
+    return (
+        0 < len(path) <= MAX_NAME_LENGTH
+        and "/" not in path
+        and "\\" not in path
+        and not path.startswith(".")
+        and all(0x20 < ord(char) < 0x7F for char in path)
+        and Path(path).suffix in TYPES
+    )

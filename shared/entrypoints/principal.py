@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from shared import errors
-from shared.adapters.keys import normalize_email
+from shared.domain.emails import email_problem, normalize_email
 from shared.errors import unauthenticated
 from shared.wire import ADMIN_ROLES
 
@@ -20,6 +20,7 @@ EMAIL_CLAIMS = (
     "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
     "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
 )
+NAME_CLAIMS = ("name", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name")
 ROLE_CLAIMS = ("roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role")
 MAX_CLAIM_LENGTH = 320
 MAX_PRINCIPAL_LENGTH = 16 * 1024
@@ -31,6 +32,8 @@ class Caller:
     object_id: str
     email: str
     roles: frozenset[str]
+    name: str = ""
+    """The display name the identity provider gives, for the portal's greeting."""
 
     @property
     def is_admin(self) -> bool:
@@ -79,6 +82,9 @@ def caller_from_headers(headers: Mapping[str, str], *, trust_header: bool) -> Ca
         raise unauthenticated("The client principal is not valid JSON.") from error
     if not isinstance(document, dict) or not isinstance(document.get("claims"), list):
         raise unauthenticated("The client principal carries no claims.")
+    if document.get("auth_typ") != "aad":
+        # Another identity provider enabled beside Entra ID must not be read as Entra ID.
+        raise unauthenticated("Sign in with a Microsoft Entra ID work account.")
     claims: list[tuple[str, str]] = []
     for claim in document["claims"]:
         if not isinstance(claim, dict):
@@ -97,9 +103,15 @@ def caller_from_headers(headers: Mapping[str, str], *, trust_header: bool) -> Ca
     if missing or tenant_id is None or object_id is None or email is None:
         raise unauthenticated(f"The client principal lacks: {', '.join(missing)}.")
     roles = frozenset(val.strip() for typ, val in claims if typ in ROLE_CLAIMS and val.strip())
+    normalized = normalize_email(email)
+    problem = email_problem(normalized)
+    if problem is not None:
+        raise errors.invalid_request("email", f"The signed-in account's email {problem}.")
+    name = _first_claim(claims, (str(document.get("name_typ") or ""), *NAME_CLAIMS))
     return Caller(
         tenant_id=tenant_id.lower(),
         object_id=object_id,
-        email=normalize_email(email),
+        email=normalized,
         roles=roles,
+        name=name or normalized,
     )

@@ -1,18 +1,16 @@
 """Turning outside input into validated models, with the contract's 400 answer."""
 
 import json
-import re
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from shared.domain.emails import email_problem, normalize_email
 from shared.errors import invalid_request
 from shared.wire import PROGRAMS, Program, program_named
 
 M = TypeVar("M", bound=BaseModel)
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MAX_EMAIL_LENGTH = 254
 MAX_DISPLAY_NAME_LENGTH = 256
 
 
@@ -39,11 +37,10 @@ def parse_program(value: str | None, field: str = "program") -> Program:
 
 
 def parse_email(value: str, field: str = "email") -> str:
-    email = value.strip().lower()
-    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
-        raise invalid_request(field, f"{field} is not an email address.")
-    if any(ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F for char in email):
-        raise invalid_request(field, f"{field} holds control characters.")
+    email = normalize_email(value)
+    problem = email_problem(email)
+    if problem is not None:
+        raise invalid_request(field, f"{field} {problem}.")
     return email
 
 

@@ -5,6 +5,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
+from urllib.parse import urlsplit
 from typing import Any
 
 import azure.functions as func
@@ -92,7 +93,9 @@ def _answer(request: func.HttpRequest, action: Action, request_id: str) -> func.
             "%s during %s %s (request %s)",
             what,
             request.method,
-            request.url,
+            # The path only: a query may hold an email or a filter long enough to
+            # flood the log.
+            urlsplit(request.url).path[:200],
             request_id,
             extra={"request_id": request_id},
         )

@@ -22,6 +22,8 @@ def load_active_user(uow: UnitOfWork, caller: Caller) -> Versioned[PartnerUser]:
     found = uow.user(caller.tenant_id, caller.email)
     if found is None or not found.value.is_active:
         raise errors.NOT_PARTNER_CENTER_USER()
+    if found.value.bound_to_another(caller.object_id):
+        raise errors.ACCOUNT_MISMATCH()
     if found.value.needs_binding_check(caller.object_id):
         now = uow.clock.now()
         rebound = uow.change_user(

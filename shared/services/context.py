@@ -34,8 +34,9 @@ class Context:
     webhook_retry_delays: tuple[timedelta, ...] = RETRY_DELAYS
     allow_local_webhooks: bool = False
     """http://localhost endpoints: only in local development."""
-    check_webhook_addresses: bool = False
-    """In Azure: refuse endpoints whose host resolves to a private address (SSRF)."""
+    check_webhook_addresses: bool = True
+    """Everywhere but local development: refuse endpoints whose host resolves to a
+    private address (SSRF)."""
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(

@@ -4,6 +4,7 @@ claim on the user's row, the credit wake-up and the removal row are the handler
 tables' business (shared/services/handlers.py)."""
 
 import math
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +14,7 @@ from shared.adapters.assertions import LearnerProof
 from shared.adapters.ports import Versioned
 from shared.adapters.unit_of_work import TryAgain, UnitOfWork
 from shared.domain.learner import Learner
-from shared.domain.model import AssociationRecord, PartnerUser
+from shared.domain.model import NONCE_LIFETIME, AssociationRecord, PartnerUser, nonce_digest
 from shared.domain.policy import AssociationPolicy, Limit
 from shared.entrypoints.principal import Caller
 from shared.entrypoints.requests import parse_body
@@ -21,7 +22,14 @@ from shared.errors import ServiceError, invalid_assertion
 from shared.observability import count
 from shared.services.claims import drop_left_behind_claim, is_young, load_active_user, mark_seen
 from shared.services.context import Context
-from shared.wire import Association, LinkRequest, association_of, format_instant
+from shared.wire import (
+    Association,
+    LinkRequest,
+    NonceIssued,
+    NonceRequest,
+    association_of,
+    format_instant,
+)
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,19 @@ def link(ctx: Context, caller: Caller, body: bytes | None) -> LinkResult:
     return result
 
 
+def issue_nonce(ctx: Context, caller: Caller, body: bytes | None) -> NonceIssued:
+    """POST /me/links/nonce: a single-use value for the program's sign-in page to put
+    in the assertion, so that an assertion links only the person who asked for it."""
+    uow = ctx.unit_of_work()
+    load_active_user(uow, caller)
+    program = parse_body(NonceRequest, body).program
+    now = ctx.clock.now()
+    nonce = secrets.token_urlsafe(24)
+    if uow.change_user(caller.tenant_id, caller.email, lambda u: u.with_nonce(program, nonce, now)) is None:
+        raise errors.BUSY()
+    return NonceIssued(nonce=nonce, expires_at=now + NONCE_LIFETIME)
+
+
 def _already_active(uow: UnitOfWork, learner: Learner, record: AssociationRecord) -> LinkResult:
     """The 200 answer: the association committed earlier, perhaps by a call whose
     work after the commit a failure cut short; that work is finished now."""
@@ -87,6 +108,12 @@ def _link_once(
         raise invalid_assertion(
             "replayed", "This assertion was already used. Sign in to the program again."
         )
+    if not user.may_spend_nonce(proof.program, proof.nonce, now):
+        raise invalid_assertion(
+            "nonce",
+            "This assertion was not asked for by you, or its sign-in has expired or was "
+            "used already. Start linking again from this page.",
+        )
     if proof.program == "learn" and not proof.has_msa:
         raise errors.LEARN_PROFILE_HAS_NO_MSA()
 
@@ -112,6 +139,7 @@ def _link_once(
         display_name=user.display_name,
         started_at=now,
         jti=proof.jti,
+        nonce=nonce_digest(proof.nonce) if proof.nonce else None,
     )
     uow.stage_user(uow.staged_user(user).signed_in(now, caller.object_id))
     learner.start(record)

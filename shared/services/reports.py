@@ -29,6 +29,10 @@ def parse_statuses(values: str | None) -> set[str] | None:
     return asked
 
 
+MAX_QUERY_DURATION = timedelta(days=36500)
+"""A window past any credential's life; beyond it `now + duration` can overflow."""
+
+
 def parse_duration(value: str | None, field: str) -> timedelta | None:
     if not value:
         return None
@@ -38,6 +42,8 @@ def parse_duration(value: str | None, field: str) -> timedelta | None:
         raise invalid_request(field, f"{field} must be an ISO 8601 duration (P30D).") from error
     if duration < timedelta(0):
         raise invalid_request(field, f"{field} cannot be negative.")
+    if duration > MAX_QUERY_DURATION:
+        raise invalid_request(field, f"{field} is at most 100 years (P36500D).")
     return duration
 
 

@@ -2,19 +2,30 @@
 are queue-driven, signed the Standard Webhooks way, retried with backoff for about a
 day, and a slow or failing receiver never slows linking or credit."""
 
-import ipaddress
 import json
 import logging
-import socket
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
 
 from shared import errors
+from shared.adapters import webhook_http
 from shared.adapters.ports import Delivery
-from shared.domain.webhooks import MAX_PER_ORGANIZATION, WebhookRecord, new_secret, signature
+from shared.domain.webhooks import (
+    MAX_PER_ORGANIZATION,
+    BadEndpoint,
+    Endpoint,
+    IPAddress,
+    WebhookRecord,
+    is_issued_id,
+    new_id,
+    new_secret,
+    parse_endpoint,
+    refused_address,
+    signature,
+)
 from shared.entrypoints.principal import Caller
 from shared.entrypoints.requests import parse_body
 from shared.errors import invalid_request
@@ -22,34 +33,42 @@ from shared.services.context import Context
 from shared.wire import WebhookCreated, WebhookList, WebhookRequest, webhook_of
 
 logger = logging.getLogger("skills_link.webhooks")
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
-TIMEOUT_SECONDS = 10
-Post = Callable[[str, bytes, dict[str, str]], bool]
+TIMEOUT_SECONDS = 10.0
+"""For the whole delivery: connect, TLS, send and the answer's headers."""
+Post = Callable[[str, bytes, dict[str, str], IPAddress | None], bool]
 
 
-def _refuse_private_addresses(host: str) -> None:
-    """No server-side request forgery: every address the host resolves to is public."""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError as error:
-        raise invalid_request("url", "The url's host does not resolve.") from error
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise invalid_request("url", "The url must not point at a private address.")
+class RefusedAddress(Exception):
+    """The host resolves to an address a webhook may never reach."""
+
+
+def checked_address(endpoint: Endpoint, *, check: bool) -> IPAddress:
+    """Resolve once; with the guard on, every address must be one a webhook may reach
+    (an attacker's resolver may mix answers). The delivery connects to the address
+    returned here, so nothing resolves the name again between check and connect."""
+    addresses = webhook_http.resolve(endpoint)
+    if check and any(refused_address(a) for a in addresses):
+        raise RefusedAddress(endpoint.host)
+    return addresses[0]
 
 
 def check_url(ctx: Context, url: str) -> str:
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower()
-    if not host or len(url) > 2048:
-        raise invalid_request("url", "url must be an absolute https URL.")
-    local = ctx.allow_local_webhooks and host in LOCAL_HOSTS
-    if parts.scheme != "https" and not (local and parts.scheme == "http"):
-        raise invalid_request("url", "url must use https.")
+    """The url as stored, or the contract's 400 naming what is wrong with it."""
+    url = url.strip()
+    try:
+        endpoint = parse_endpoint(url, allow_local_http=ctx.allow_local_webhooks)
+    except BadEndpoint as error:
+        raise invalid_request("url", str(error)) from error
     if ctx.check_webhook_addresses:
-        _refuse_private_addresses(host)
-    return url.strip()
+        try:
+            checked_address(endpoint, check=True)
+        except webhook_http.Unresolvable as error:
+            raise invalid_request("url", "The url's host does not resolve.") from error
+        except RefusedAddress as error:
+            raise invalid_request(
+                "url", "The url must not point at a private or reserved address."
+            ) from error
+    return url
 
 
 def create(ctx: Context, caller: Caller, body: bytes | None) -> WebhookCreated:
@@ -60,10 +79,8 @@ def create(ctx: Context, caller: Caller, body: bytes | None) -> WebhookCreated:
     if len(request.description) > 256:
         raise invalid_request("description", "description holds at most 256 characters.")
     url = check_url(ctx, request.url)
-    if len(ctx.stores.webhooks.list(caller.tenant_id)) >= MAX_PER_ORGANIZATION:
-        raise errors.TOO_MANY_WEBHOOKS()
     webhook = WebhookRecord(
-        id=uuid.uuid4().hex,
+        id=new_id(),
         tenant_id=caller.tenant_id,
         url=url,
         events=sorted(set(request.events)),
@@ -71,7 +88,8 @@ def create(ctx: Context, caller: Caller, body: bytes | None) -> WebhookCreated:
         secret=new_secret(),
         created_at=ctx.clock.now(),
     )
-    ctx.stores.webhooks.put(webhook)
+    if not ctx.stores.webhooks.add(webhook, MAX_PER_ORGANIZATION):
+        raise errors.TOO_MANY_WEBHOOKS()
     return WebhookCreated(**webhook_of(webhook).model_dump(), secret=webhook.secret)
 
 
@@ -82,21 +100,33 @@ def listed(ctx: Context, caller: Caller) -> WebhookList:
 
 def delete(ctx: Context, caller: Caller, webhook_id: str | None) -> None:
     caller.require_admin()
-    if not webhook_id or not ctx.stores.webhooks.delete(caller.tenant_id, webhook_id):
+    if not is_issued_id(webhook_id):
+        raise errors.WEBHOOK_NOT_FOUND()
+    assert webhook_id is not None
+    if not ctx.stores.webhooks.delete(caller.tenant_id, webhook_id):
         raise errors.WEBHOOK_NOT_FOUND()
 
 
 def ping(ctx: Context, caller: Caller, webhook_id: str | None) -> None:
+    """One test delivery, at most once a minute per endpoint (a receiver that fails it
+    gets no retries), so the call cannot be used to flood somebody's server."""
     caller.require_admin()
-    webhook = ctx.stores.webhooks.get(caller.tenant_id, webhook_id or "")
-    if webhook is None:
+    if not is_issued_id(webhook_id):
         raise errors.WEBHOOK_NOT_FOUND()
-    entry: dict[str, object] = {
-        "id": f"ping_{uuid.uuid4().hex}",
-        "type": "ping",
-        "at": ctx.clock.now().isoformat(),
-    }
-    ctx.stores.queue.send_delivery(Delivery(caller.tenant_id, webhook.id, entry))
+    assert webhook_id is not None
+    now = ctx.clock.now()
+    found = ctx.stores.webhooks.get_versioned(caller.tenant_id, webhook_id)
+    if found is None:
+        raise errors.WEBHOOK_NOT_FOUND()
+    wait = found.value.ping_wait(now)
+    pinged = found.value.model_copy(update={"last_ping_at": now})
+    if wait is not None or not ctx.stores.webhooks.replace_if(pinged, found.etag):
+        seconds = max(1, math.ceil(wait.total_seconds())) if wait is not None else 60
+        raise errors.RATE_LIMITED(
+            "An endpoint can be tested once a minute.", headers={"Retry-After": str(seconds)}
+        )
+    entry: dict[str, object] = {"id": f"ping_{uuid.uuid4().hex}", "type": "ping", "at": now.isoformat()}
+    ctx.stores.queue.send_delivery(Delivery(caller.tenant_id, webhook_id, entry))
 
 
 def parse_delivery(text: str) -> Delivery:
@@ -114,18 +144,18 @@ def parse_delivery(text: str) -> Delivery:
         raise PoisonMessage(None, f"not a webhook delivery: {type(error).__name__}") from error
 
 
-def post_json(url: str, body: bytes, headers: dict[str, str]) -> bool:
-    """One POST, 10 s at most, never following a redirect; True for a 2xx answer."""
-    import requests
-
+def post_json(
+    url: str, body: bytes, headers: dict[str, str], address: IPAddress | None = None
+) -> bool:
+    """One POST to `address` (resolved here when not given), 10 s in all, never
+    following a redirect, reading at most 4 KiB of the answer; True for a 2xx."""
     try:
-        answer = requests.post(
-            url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
-        )
-    except requests.RequestException as error:
+        endpoint = parse_endpoint(url, allow_local_http=True)
+        target = address or webhook_http.resolve(endpoint)[0]
+    except (BadEndpoint, webhook_http.Unresolvable) as error:
         logger.warning("Webhook delivery failed: %s", type(error).__name__)
         return False
-    return 200 <= answer.status_code < 300
+    return webhook_http.post(endpoint, target, body, headers, TIMEOUT_SECONDS)
 
 
 def deliver(ctx: Context, delivery: Delivery, post: Post = post_json) -> str:
@@ -134,11 +164,15 @@ def deliver(ctx: Context, delivery: Delivery, post: Post = post_json) -> str:
     webhook = ctx.stores.webhooks.get(delivery.tenant_id, delivery.webhook_id)
     if webhook is None or webhook.disabled:
         return "dropped"
-    if ctx.check_webhook_addresses:
-        try:
-            _refuse_private_addresses((urlsplit(webhook.url).hostname or "").lower())
-        except errors.ServiceError:
-            return "dropped"
+    is_ping = delivery.entry.get("type") == "ping"
+    try:
+        endpoint = parse_endpoint(webhook.url, allow_local_http=ctx.allow_local_webhooks)
+        address: IPAddress | None = checked_address(endpoint, check=ctx.check_webhook_addresses)
+    except (BadEndpoint, RefusedAddress):
+        logger.warning("Webhook %s points where no delivery may go; dropped", webhook.id)
+        return "dropped"
+    except webhook_http.Unresolvable:
+        address = None
     body = json.dumps(delivery.entry, separators=(",", ":")).encode()
     timestamp = int(ctx.clock.now().timestamp())
     message_id = str(delivery.entry["id"])
@@ -148,10 +182,12 @@ def deliver(ctx: Context, delivery: Delivery, post: Post = post_json) -> str:
         "webhook-timestamp": str(timestamp),
         "webhook-signature": signature(webhook.secret, message_id, timestamp, body),
     }
-    if post(webhook.url, body, headers):
-        if webhook.consecutive_failures:
+    if address is not None and post(webhook.url, body, headers, address):
+        if webhook.consecutive_failures and not is_ping:
             ctx.stores.webhooks.put(webhook.succeeded())
         return "delivered"
+    if is_ping:
+        return "gave up"
     if delivery.attempt < len(ctx.webhook_retry_delays):
         delay = ctx.webhook_retry_delays[delivery.attempt]
         ctx.stores.queue.send_delivery(replace(delivery, attempt=delivery.attempt + 1), delay)

@@ -241,8 +241,25 @@ class FakeWebhooks:
     def get(self, tenant_id: str, webhook_id: str) -> WebhookRecord | None:
         return self.rows.get((tenant_id, webhook_id))
 
+    def get_versioned(self, tenant_id: str, webhook_id: str) -> Versioned[WebhookRecord] | None:
+        found = self.rows.get((tenant_id, webhook_id))
+        return None if found is None else Versioned(found, found.model_dump_json())
+
     def put(self, webhook: WebhookRecord) -> None:
         self.rows[(webhook.tenant_id, webhook.id)] = webhook
+
+    def replace_if(self, webhook: WebhookRecord, version: str) -> bool:
+        current = self.rows.get((webhook.tenant_id, webhook.id))
+        if current is None or current.model_dump_json() != version:
+            return False
+        self.put(webhook)
+        return True
+
+    def add(self, webhook: WebhookRecord, limit: int) -> bool:
+        if len(self.list(webhook.tenant_id)) >= limit:
+            return False
+        self.put(webhook)
+        return True
 
     def delete(self, tenant_id: str, webhook_id: str) -> bool:
         return self.rows.pop((tenant_id, webhook_id), None) is not None

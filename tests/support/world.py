@@ -1,7 +1,8 @@
 """A small world for tests: programs with dev keys, organizations, people."""
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -75,6 +76,27 @@ class Person:
 class World:
     keys: dict[str, KeyPair]
     clock: MutableClock
+    minted: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Assertions minted without a nonce, with what made them: `bind` mints the same
+    assertion again with a nonce issued to the person who sends it."""
+    bound: dict[tuple[str, str, str, str], str] = field(default_factory=dict)
+
+    def bind(
+        self, assertion: str, person: "Person", issue_nonce: Callable[[], str | None]
+    ) -> str:
+        """The assertion as the program's sign-in page would have made it for this
+        person (the same claims, and a nonce issued to them); the same one again for
+        the same person, so a resend is a resend. Unknown or unissuable: as it is."""
+        made = self.minted.get(assertion)
+        if made is None:
+            return assertion
+        key = (assertion, person.tenant_id, person.email, person.object_id or "")
+        if key not in self.bound:
+            nonce = issue_nonce()
+            if nonce is None:
+                return assertion
+            self.bound[key] = self.assertion(**{**made, "nonce": nonce})
+        return self.bound[key]
 
     def tenant(self) -> str:
         return unique("tenant")
@@ -93,15 +115,34 @@ class World:
         msa: str | None = "someone@outlook.com",
         jti: str | None = None,
         age: timedelta = timedelta(0),
+        nonce: str | None = None,
+        issued_at: float | None = None,
         **extra: Any,
     ) -> str:
-        return learner_assertion(
+        made: dict[str, Any] = {
+            "learner_id": learner_id,
+            "program": program,
+            "msa": msa,
+            "jti": jti or uuid.uuid4().hex,
+            "issued_at": issued_at
+            if issued_at is not None
+            else (self.clock.now() - age).timestamp(),
+            **extra,
+        }
+        claims = dict(extra.pop("extra", {}) or {})
+        if nonce is not None:
+            claims["nonce"] = nonce
+        token = learner_assertion(
             self.keys[program],
             issuer=ISSUERS[program],
             audience=AUDIENCE,
             learner_id=learner_id,
             msa=msa if program == "learn" else None,
-            jti=jti,
-            issued_at=(self.clock.now() - age).timestamp(),
+            jti=made["jti"],
+            issued_at=made["issued_at"],
+            extra=claims,
             **extra,
         )
+        if nonce is None:
+            self.minted[token] = made
+        return token
