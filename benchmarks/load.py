@@ -109,10 +109,10 @@ def _load(bench: Any, sizes: LoadSizes, url: str, connection: str, keys: Any) ->
     tally = Tally()
     stop_at = time.monotonic() + sizes.seconds
 
-    def assertion(learner: str) -> str:
+    def assertion(learner: str, nonce: str) -> str:
         return learner_assertion(
             keys["learn"], issuer=ISSUERS["learn"], audience=AUDIENCE, learner_id=learner,
-            msa=f"{learner.lower()}@outlook.com",
+            msa=f"{learner.lower()}@outlook.com", extra={"nonce": nonce},
         )  # fmt: skip
 
     def client(seed: int) -> None:
@@ -135,10 +135,16 @@ def _load(bench: Any, sizes: LoadSizes, url: str, connection: str, keys: Any) ->
                 elif roll < 0.62:
                     learner = hot_learner if rng.random() < 0.1 else rng.choice(learners)
                     operation = "link or move"
+                    # The program's sign-in page gets a nonce first, as the portal asks.
+                    issued = http.post(
+                        "/api/me/links/nonce", headers=principal, json={"program": "learn"}
+                    )
+                    nonce = issued.json().get("nonce", "") if issued.status_code == 201 else ""
+                    started = time.perf_counter()
                     status = http.post(
                         "/api/me/links",
                         headers=principal,
-                        json={"program": "learn", "assertion": assertion(learner)},
+                        json={"program": "learn", "assertion": assertion(learner, nonce)},
                     )
                 elif roll < 0.72:
                     operation = "unlink"

@@ -111,10 +111,15 @@ def tell_the_story(target: Target, say: Callable[[str], None] = print) -> None: 
     # The running app's clock may have moved already (an earlier demo, /.dev/).
     offset = app_now(target.url) - time.time()
 
-    def assertion(learner_id: str = learner) -> str:
+    def assertion(learner_id: str = learner, who: dict[str, str] | None = None) -> str:
+        """What the program's sign-in page returns: its assertion carries the nonce the
+        portal asked for this person (contract v4)."""
+        issued = http.post("/api/me/links/nonce", headers=who or pat, json={"program": "learn"})
+        _expect(issued.status_code == 201, f"asking for a nonce: {issued.text}")
         return learner_assertion(
             target.learn_keys, issuer=target.issuer, audience=target.audience,
             learner_id=learner_id, issued_at=time.time() + offset, msa=f"{learner_id}@outlook.com",
+            extra={"nonce": issued.json()["nonce"]},
         )  # fmt: skip
 
     def advance(seconds: float) -> None:
@@ -245,7 +250,7 @@ def tell_the_story(target: Target, say: Callable[[str], None] = print) -> None: 
             sam_learner = f"MCID-sam-{run}"
             sam_linked = http.post(
                 "/api/me/links", headers=sam,
-                json={"program": "learn", "assertion": assertion(sam_learner)},
+                json={"program": "learn", "assertion": assertion(sam_learner, sam)},
             )  # fmt: skip
             _expect(sam_linked.status_code == 201, f"Sam linking: {sam_linked.text}")
             sam_started = sam_linked.json()["started_at"]

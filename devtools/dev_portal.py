@@ -192,6 +192,7 @@ class DevPortal:
     ) -> Answer:
         values = form if method == "POST" else params
         return_url, state = values.get("return_url", ""), values.get("state", "")
+        nonce = values.get("nonce", "")
         target = urlsplit(return_url)
         if target.scheme not in ("http", "https") or target.netloc != headers.get("host"):
             return _page(
@@ -209,6 +210,9 @@ class DevPortal:
                 learner_id=form.get("learner_id", "").strip(),
                 msa=form.get("msa", "").strip() or None,
                 issued_at=self.now().timestamp(),
+                # As OpenID Connect does: the nonce the portal got for this person comes
+                # back inside the assertion, binding it to them.
+                extra={"nonce": nonce} if nonce else None,
             )
             fragment = urlencode({"state": state, "assertion": assertion})
             return _redirect(f"{return_url}#{fragment}")
@@ -219,6 +223,7 @@ class DevPortal:
             f'<form method="post" action="/.dev/programs/{program}/sign-in">',
             _hidden("return_url", return_url),
             _hidden("state", state),
+            _hidden("nonce", nonce),
             _field("learner_id", "Learner id (MCID)" if program == "learn" else "Learner id"),
             '<p><label for="msa">Personal account (leave empty for a profile without '
             'one)</label><br><input type="email" id="msa" name="msa"></p>',

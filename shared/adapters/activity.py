@@ -142,11 +142,10 @@ class ActivityTable:
             parameters["email"] = email
         table = self._store.table(TABLE)
         found: list[ActivityRecord] = []
-        read = 0
-        for month in _months_back(min(until, _end_of(start_month)), since):
+        months = _months_back(min(until, _end_of(start_month)), since)
+        for read, month in enumerate(months):
             if read == MONTHS_PER_PAGE:
                 return found, _encode(month, None)
-            read += 1
             parameters["pk"] = _partition(tenant_id, month)
             pages = table.query_entities(
                 query,

@@ -7,6 +7,7 @@ socket read (a receiver answering one byte every few seconds holds a worker for
 ever). Here one deadline covers everything, enforced twice: every socket operation
 waits at most what is left, and a watchdog shuts the socket down when it passes."""
 
+import contextlib
 import ipaddress
 import logging
 import socket
@@ -30,7 +31,7 @@ def resolve(endpoint: Endpoint) -> list[IPAddress]:
     if endpoint.address is not None:
         return [endpoint.address]
     try:
-        infos = socket.getaddrinfo(endpoint.host, endpoint.port, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(endpoint.host, endpoint.port, 0, socket.SOCK_STREAM)
     except (OSError, UnicodeError) as error:
         raise Unresolvable(endpoint.host) from error
     found: list[IPAddress] = []
@@ -86,12 +87,10 @@ def _status(sock: socket.socket, deadline: _Deadline) -> int | None:
 
 
 def _shut(holder: list[socket.socket]) -> None:
-    try:
-        # The base class's shutdown: on a TLS socket it wakes the blocked read without
-        # touching the TLS object the other thread is using.
+    # The base class's shutdown: on a TLS socket it wakes the blocked read without
+    # touching the TLS object the other thread is using.
+    with contextlib.suppress(OSError):
         socket.socket.shutdown(holder[0], socket.SHUT_RDWR)
-    except OSError:
-        pass
 
 
 def post(

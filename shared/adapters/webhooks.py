@@ -116,7 +116,7 @@ class WebhookTable:
     def _submit(self, operations: Sequence[tuple[Any, ...]]) -> bool:
         """False when a concurrent change won (the caller reads again and retries)."""
         try:
-            self._store.table(TABLE).submit_transaction(operations)  # type: ignore[arg-type]
+            self._store.table(TABLE).submit_transaction(operations)
         except TableTransactionError as error:
             if error.status_code in LOST_RACE:
                 return False

@@ -145,8 +145,7 @@ class PartnerUser(BaseModel):
             return False
         digest = nonce_digest(nonce)
         issued = any(
-            n.program == program and n.digest == digest and n.expires_at > now
-            for n in self.nonces
+            n.program == program and n.digest == digest and n.expires_at > now for n in self.nonces
         )
         return issued and all(a.nonce != digest for a in self.associations)
 

@@ -5,8 +5,8 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 import azure.functions as func
 from pydantic import BaseModel

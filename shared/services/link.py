@@ -77,7 +77,10 @@ def issue_nonce(ctx: Context, caller: Caller, body: bytes | None) -> NonceIssued
     program = parse_body(NonceRequest, body).program
     now = ctx.clock.now()
     nonce = secrets.token_urlsafe(24)
-    if uow.change_user(caller.tenant_id, caller.email, lambda u: u.with_nonce(program, nonce, now)) is None:
+    if (
+        uow.change_user(caller.tenant_id, caller.email, lambda u: u.with_nonce(program, nonce, now))
+        is None
+    ):
         raise errors.BUSY()
     return NonceIssued(nonce=nonce, expires_at=now + NONCE_LIFETIME)
 

@@ -10,6 +10,8 @@ from devtools.routing import Route
 
 EXPECTED_HTTP = {
     "link_learner": ("api/me/links", ["POST"]),
+    "link_nonce": ("api/me/links/nonce", ["POST"]),
+    "who_am_i": ("api/whoami", ["GET"]),
     "my_profile": ("api/me", ["GET"]),
     "unlink_learner": ("api/me/links/{program}", ["DELETE"]),
     "list_org_users": ("api/org/users", ["GET"]),

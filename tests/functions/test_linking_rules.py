@@ -545,17 +545,17 @@ def test_key_rotation_an_assertion_verified_by_any_configured_key_is_accepted(
     settings = azure_runtime.settings.model_copy(update={"learn_public_key": both})
     runtime.install(runtime.Runtime(settings, azure_runtime.clock))
 
-    def signed_by(keys: KeyPair, learner: str) -> str:
+    def signed_by(keys: KeyPair, learner: str, person: Person) -> str:
         return learner_assertion(
             keys, issuer=ISSUERS["learn"], audience=AUDIENCE, learner_id=learner,
-            issued_at=world.clock.now().timestamp(),
+            issued_at=world.clock.now().timestamp(), extra={"nonce": api.nonce(person, "learn")},
         )  # fmt: skip
 
     for keys in (current, rotated_in):
         person = api.member(world)
-        assert api.link(person, "learn", signed_by(keys, unique("MCID"))).status == 201
+        assert api.link(person, "learn", signed_by(keys, unique("MCID"), person)).status == 201
     person = api.member(world)
-    response = api.link(person, "learn", signed_by(stranger, unique("MCID")))
+    response = api.link(person, "learn", signed_by(stranger, unique("MCID"), person))
     assert (response.status, response.json()["error"]["reason"]) == (401, "signature")
     wrong_audience = learner_assertion(
         rotated_in, issuer=ISSUERS["learn"], audience="api://other", learner_id="x",

@@ -28,7 +28,7 @@ from shared.adapters.ports import Wake
 from shared.domain.model import PartnerUser
 from shared.services import credit_apply, credit_ingest, link, reports
 from tests.support.clock import MutableClock
-from tests.support.world import World, settings_for, unique
+from tests.support.world import World, link_body, settings_for, unique
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 
@@ -133,8 +133,7 @@ def test_link_ingest_apply_and_report_over_managed_identity_storage(
         )
     )
     learner = unique("MCID")
-    body = json.dumps({"program": "learn", "assertion": world.assertion(learner)}).encode()
-    assert link.link(ctx, person.caller, body).created
+    assert link.link(ctx, person.caller, link_body(world, ctx, person, learner)).created
     completed = clock.now()
     event = {
         "event_id": unique("evt"),

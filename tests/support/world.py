@@ -81,9 +81,7 @@ class World:
     assertion again with a nonce issued to the person who sends it."""
     bound: dict[tuple[str, str, str, str], str] = field(default_factory=dict)
 
-    def bind(
-        self, assertion: str, person: "Person", issue_nonce: Callable[[], str | None]
-    ) -> str:
+    def bind(self, assertion: str, person: "Person", issue_nonce: Callable[[], str | None]) -> str:
         """The assertion as the program's sign-in page would have made it for this
         person (the same claims, and a nonce issued to them); the same one again for
         the same person, so a resend is a resend. Unknown or unissuable: as it is."""
@@ -146,3 +144,24 @@ class World:
         if nonce is None:
             self.minted[token] = made
         return token
+
+
+def link_body(
+    world: World, ctx: Any, person: Person, learner_id: str, program: str = "learn", **kw: Any
+) -> bytes:
+    """A POST /me/links body for calling the service directly, its assertion bound to
+    a nonce issued to the person (as `FunctionClient.link` does over HTTP)."""
+    import json
+
+    from shared.errors import ServiceError
+    from shared.services import link
+
+    def issue() -> str | None:
+        try:
+            asked = json.dumps({"program": program}).encode()
+            return link.issue_nonce(ctx, person.caller, asked).nonce
+        except ServiceError:
+            return None
+
+    token = world.bind(world.assertion(learner_id, program, **kw), person, issue)
+    return json.dumps({"program": program, "assertion": token}).encode()

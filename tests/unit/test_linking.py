@@ -1,7 +1,6 @@
 """The linking rules on in-memory stores, with the clock controlled: especially
 what a crashed request leaves behind, which is hard to stage against Azurite."""
 
-import json
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -15,7 +14,7 @@ from shared.services import link, unlink
 from shared.services import profile as profiles
 from shared.services.context import Context
 from tests.support.fakes import FakeLearners, FakePartnerUsers
-from tests.support.world import Person, World, unique
+from tests.support.world import Person, World, link_body, unique
 
 
 def add(ctx: Context, person: Person) -> None:
@@ -29,8 +28,8 @@ def add(ctx: Context, person: Person) -> None:
     )
 
 
-def body(world: World, learner: str) -> bytes:
-    return json.dumps({"program": "learn", "assertion": world.assertion(learner)}).encode()
+def body(world: World, learner: str, ctx: Context, person: Person) -> bytes:
+    return link_body(world, ctx, person, learner)
 
 
 def leave_claim_behind(ctx: Context, person: Person, learner: str) -> AssociationRecord:
@@ -64,7 +63,7 @@ def losing_the_copy_to(ctx: Context, person: Person, action: Callable[[], object
 def test_link_then_profile(fake_ctx: Context, world: World) -> None:
     person = world.person()
     add(fake_ctx, person)
-    result = link.link(fake_ctx, person.caller, body(world, "MCID-1"))
+    result = link.link(fake_ctx, person.caller, body(world, "MCID-1", fake_ctx, person))
     assert result.created
     profile = profiles.profile(fake_ctx, person.caller)
     assert profile.programs["learn"].active == result.association
@@ -97,7 +96,7 @@ def test_a_young_left_behind_claim_blocks_another_learner_as_in_flight(
     leave_claim_behind(fake_ctx, person, "MCID-lost")
     world.clock.advance(timedelta(seconds=30))
     with pytest.raises(ServiceError) as refused:
-        link.link(fake_ctx, person.caller, body(world, "MCID-other"))
+        link.link(fake_ctx, person.caller, body(world, "MCID-other", fake_ctx, person))
     assert refused.value.code == "already_linked"
 
 
@@ -108,7 +107,7 @@ def test_an_old_left_behind_claim_is_fenced_and_dropped_so_the_person_can_link(
     add(fake_ctx, person)
     leave_claim_behind(fake_ctx, person, "MCID-lost")
     world.clock.advance(timedelta(minutes=5))
-    result = link.link(fake_ctx, person.caller, body(world, "MCID-other"))
+    result = link.link(fake_ctx, person.caller, body(world, "MCID-other", fake_ctx, person))
     assert result.created
     found = fake_ctx.stores.users.get(person.tenant_id, person.email)
     assert found is not None
@@ -152,11 +151,10 @@ def test_a_move_whose_copy_to_the_old_user_was_lost_is_repaired_on_their_profile
     person_a, person_b = world.person(), world.person()
     add(fake_ctx, person_a)
     add(fake_ctx, person_b)
-    link.link(fake_ctx, person_a.caller, body(world, "MCID-9"))
+    link.link(fake_ctx, person_a.caller, body(world, "MCID-9", fake_ctx, person_a))
     world.clock.advance(timedelta(days=31))
-    losing_the_copy_to(
-        fake_ctx, person_a, lambda: link.link(fake_ctx, person_b.caller, body(world, "MCID-9"))
-    )
+    moving = body(world, "MCID-9", fake_ctx, person_b)
+    losing_the_copy_to(fake_ctx, person_a, lambda: link.link(fake_ctx, person_b.caller, moving))
     stale = fake_ctx.stores.users.get(person_a.tenant_id, person_a.email)
     assert stale is not None and stale.value.linked_in("learn")
     profile = profiles.profile(fake_ctx, person_a.caller)
@@ -172,10 +170,10 @@ def test_an_unlink_whose_copy_to_the_user_was_lost_still_lets_the_person_link_ag
 ) -> None:
     person = world.person()
     add(fake_ctx, person)
-    link.link(fake_ctx, person.caller, body(world, "MCID-1"))
+    link.link(fake_ctx, person.caller, body(world, "MCID-1", fake_ctx, person))
     losing_the_copy_to(fake_ctx, person, lambda: unlink.unlink(fake_ctx, person.caller, "learn"))
     world.clock.advance(timedelta(days=31))
-    result = link.link(fake_ctx, person.caller, body(world, "MCID-2"))
+    result = link.link(fake_ctx, person.caller, body(world, "MCID-2", fake_ctx, person))
     assert result.created
     found = fake_ctx.stores.users.get(person.tenant_id, person.email)
     assert found is not None
@@ -191,11 +189,10 @@ def test_unlink_of_an_association_that_already_moved_away_is_404_and_repairs(
     person_a, person_b = world.person(), world.person()
     add(fake_ctx, person_a)
     add(fake_ctx, person_b)
-    link.link(fake_ctx, person_a.caller, body(world, "MCID-5"))
+    link.link(fake_ctx, person_a.caller, body(world, "MCID-5", fake_ctx, person_a))
     world.clock.advance(timedelta(days=31))
-    losing_the_copy_to(
-        fake_ctx, person_a, lambda: link.link(fake_ctx, person_b.caller, body(world, "MCID-5"))
-    )
+    moving = body(world, "MCID-5", fake_ctx, person_b)
+    losing_the_copy_to(fake_ctx, person_a, lambda: link.link(fake_ctx, person_b.caller, moving))
     with pytest.raises(ServiceError) as refused:
         unlink.unlink(fake_ctx, person_a.caller, "learn")
     assert (refused.value.status, refused.value.code) == (404, "not_linked")
@@ -212,7 +209,7 @@ def test_departed_user_cannot_link_or_read(fake_ctx: Context, world: World) -> N
     fake_ctx.stores.users.replace(found.value.model_copy(update={"status": "departed"}), found.etag)
     for call in (
         lambda: profiles.profile(fake_ctx, person.caller),
-        lambda: link.link(fake_ctx, person.caller, body(world, unique("M"))),
+        lambda: link.link(fake_ctx, person.caller, body(world, unique("M"), fake_ctx, person)),
         lambda: unlink.unlink(fake_ctx, person.caller, "learn"),
     ):
         with pytest.raises(ServiceError) as refused:

@@ -24,7 +24,7 @@ from shared.services import (
 )
 from shared.services.context import Context
 from tests.support.fakes import FakeCreditQueue, FakeLearners, FakeWakes
-from tests.support.world import Person, World, unique
+from tests.support.world import Person, World, link_body, unique
 
 DAY = timedelta(days=1)
 
@@ -44,7 +44,7 @@ def linked(ctx: Context, world: World, learner: str | None = None) -> tuple[Pers
     person = world.person()
     add(ctx, person)
     learner = learner or unique("MCID")
-    body = json.dumps({"program": "learn", "assertion": world.assertion(learner)}).encode()
+    body = link_body(world, ctx, person, learner)
     assert link.link(ctx, person.caller, body).created
     return person, learner
 
@@ -233,7 +233,7 @@ def test_refresh_removes_what_is_due_and_keeps_a_learner_back_with_the_organizat
     unlink.unlink(fake_ctx, leaving.caller, "learn")
     unlink.unlink(fake_ctx, staying.caller, "learn")
     world.clock.advance(25 * DAY)
-    body = json.dumps({"program": "learn", "assertion": world.assertion(back)}).encode()
+    body = link_body(world, fake_ctx, staying, back)
     assert link.link(fake_ctx, staying.caller, body).created
     summary = refresh.refresh(fake_ctx, date(2026, 3, 10))
     assert (summary.rows_removed, summary.rows_kept) == (1, 1)
@@ -253,7 +253,7 @@ def test_refresh_keeps_the_rows_of_a_learner_who_returns_while_it_runs(
     learners = fake_ctx.stores.learners
     assert isinstance(learners, FakeLearners)
     real_load = learners.load
-    body = json.dumps({"program": "learn", "assertion": world.assertion(learner)}).encode()
+    body = link_body(world, fake_ctx, person, learner)
 
     def load_then_the_learner_returns(program: Any, learner_id: str, **kwargs: Any) -> Any:
         found = real_load(program, learner_id, **kwargs)
@@ -370,7 +370,7 @@ def test_a_successful_delivery_clears_the_failures(fake_ctx: Context, world: Wor
     fake_ctx.stores.webhooks.put(endpoint)
     sent: list[dict[str, str]] = []
 
-    def receive(url: str, body: bytes, headers: dict[str, str]) -> bool:
+    def receive(url: str, body: bytes, headers: dict[str, str], address: Any) -> bool:
         sent.append(headers)
         return True
 

@@ -44,12 +44,13 @@ export async function json(method, path, options) {
   return response.status === 204 ? null : response.json();
 }
 
+// Who is signed in, from the API (GET /api/whoami answers from the principal App
+// Service Authentication sends): no token store is needed, unlike /.auth/me.
 export async function signedInUser() {
   try {
-    const response = await fetch("/.auth/me", { credentials: "same-origin" });
+    const response = await fetch("/api/whoami", { credentials: "same-origin" });
     if (!response.ok) return null;
-    const identities = await response.json();
-    return Array.isArray(identities) && identities.length ? identities[0] : null;
+    return await response.json();
   } catch {
     return null;
   }

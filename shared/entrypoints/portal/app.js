@@ -1,16 +1,14 @@
-// The page's shell: who is signed in (App Service Authentication's /.auth/me), the
-// navigation, and which page the address shows.
+// The page's shell: who is signed in (GET /api/whoami), the navigation, and which
+// page the address shows.
 import { signedInUser } from "./api.js";
 import { h } from "./dom.js";
 import { renderProfile, finishSignIn } from "./profile.js";
 import { renderUsers, renderReport, renderDesignations, renderActivity } from "./org.js";
 
-const ADMIN_ROLES = new Set(["Partner.GlobalAdmin", "Partner.AccountAdmin"]);
-const ROLE_CLAIMS = new Set(["roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"]);
 const ORG_PAGES = { "/org/users": renderUsers, "/org/skills-report": renderReport, "/org/designations": renderDesignations, "/org/activity": renderActivity };
 
 function isAdmin(user) {
-  return (user.user_claims || []).some((c) => ROLE_CLAIMS.has(c.typ) && ADMIN_ROLES.has(c.val));
+  return user.admin === true;
 }
 
 function signIn(main) {
@@ -33,7 +31,7 @@ async function start() {
   document.getElementById("nav").hidden = false;
   for (const item of document.querySelectorAll(".admin-only")) item.hidden = !admin;
   document.getElementById("who").replaceChildren(
-    h("span", {}, user.user_id), " ",
+    h("span", {}, user.email), " ",
     h("a", { href: "/.auth/logout?post_logout_redirect_uri=/" }, "Sign out"),
   );
   for (const link of document.querySelectorAll("nav a")) {

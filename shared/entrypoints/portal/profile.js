@@ -9,15 +9,25 @@ function programName(config, id) {
   return (config.programs.find((p) => p.id === id) || { name: id }).name;
 }
 
-// The program's sign-in gets a return address and a one-time state kept in this
-// browser tab's session: the answer is taken only by the tab that asked for it.
-function startSignIn(program) {
+// The program's sign-in gets a return address, a one-time state kept in this
+// browser tab's session (the answer is taken only by the tab that asked for it), and
+// a nonce the service issued to this person: the program puts it in its assertion,
+// so the assertion links nobody else.
+async function startSignIn(program) {
+  let issued;
+  try {
+    issued = await json("POST", "/api/me/links/nonce", { body: { program: program.id } });
+  } catch (error) {
+    showError(error);
+    return;
+  }
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   const state = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   sessionStorage.setItem(STATE_KEY, JSON.stringify({ state, program: program.id }));
   const target = new URL(program.sign_in_url, location.origin);
   target.searchParams.set("return_url", new URL("/link-return", location.origin).href);
   target.searchParams.set("state", state);
+  target.searchParams.set("nonce", issued.nonce);
   location.assign(target.href);
 }
 
