@@ -20,6 +20,8 @@ from shared.wire import (
     HealthStatus,
     LearningEvent,
     LinkRequest,
+    NonceIssued,
+    NonceRequest,
     OrgUser,
     OrgUserPage,
     Profile,
@@ -27,6 +29,7 @@ from shared.wire import (
     WebhookCreated,
     WebhookList,
     WebhookRequest,
+    WhoAmI,
 )
 
 ERRORS = codes_by_status()
@@ -51,7 +54,16 @@ class Operation:
 
 PROGRAM_PARAM = {"program": {"type": "string", "enum": ["learn", "partner_university"]}}
 OPERATIONS = (
-    Operation("get", "/me", "The caller's profile", {200: Profile}, (401, 403, 503)),
+    Operation(
+        "get", "/whoami", "Who is signed in, from the principal alone (no storage)",
+        {200: WhoAmI}, (400, 401, 503),
+    ),
+    Operation("get", "/me", "The caller's profile", {200: Profile}, (400, 401, 403, 503)),
+    Operation(
+        "post", "/me/links/nonce",
+        "A single-use nonce (10 minutes) for the program's sign-in to put in its assertion",
+        {201: NonceIssued}, (400, 401, 403, 503), body=NonceRequest,
+    ),
     Operation(
         "post", "/me/links", "Link the caller's own learner account",
         {201: Association, 200: Association}, (400, 401, 403, 409, 422, 429, 503), body=LinkRequest,
@@ -106,8 +118,8 @@ OPERATIONS = (
         {204: None}, (401, 403, 404, 503), path_params={"id": {"type": "string"}},
     ),
     Operation(
-        "post", "/org/webhooks/{id}/test", "Send a ping to a webhook endpoint",
-        {202: None}, (401, 403, 404, 503), path_params={"id": {"type": "string"}},
+        "post", "/org/webhooks/{id}/test", "Send a ping (at most once a minute, never retried)",
+        {202: None}, (401, 403, 404, 429, 503), path_params={"id": {"type": "string"}},
     ),
     Operation(
         "get", "/health", "Whether settings and storage are fine (no personal data)",
@@ -204,7 +216,7 @@ def openapi_document() -> dict[str, Any]:
     _, schemas = models_json_schema(
         [(m, "serialization") for m in unique], ref_template="#/components/schemas/{model}"
     )
-    for model in (LinkRequest, AddUserRequest, WebhookRequest, LearningEvent):
+    for model in (LinkRequest, NonceRequest, AddUserRequest, WebhookRequest, LearningEvent):
         _, inputs = models_json_schema(
             [(model, "validation")], ref_template="#/components/schemas/{model}"
         )

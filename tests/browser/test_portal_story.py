@@ -63,14 +63,21 @@ def test_the_help_page_story_through_the_pages(browser: Any, portal: Portal) -> 
     expect(admin.get_by_role("cell", name=sam_email, exact=True)).to_be_visible()
     screenshot(admin, "02-organization-users")
 
-    # Pat signs in, is not linked, links through the program's sign-in.
+    # Pat signs in, is not linked, links through the program's sign-in. The portal
+    # needs no token store: who is signed in comes from /api/whoami, never /.auth/me.
     pat = sign_in(browser, portal, tenant, pat_email, "Pat Doe")
+    asked: list[str] = []
+    pat.on("request", lambda request: asked.append(request.url))
+    pat.reload()
     expect(pat.locator("#card-learn")).to_have_text("Microsoft Learn")
     expect(pat.get_by_text("Not linked").first).to_be_visible()
     expect(pat.get_by_role("link", name="Users")).to_have_count(0)
     screenshot(pat, "03-profile-not-linked")
     _link_learn(pat, learner, f"pat-{run}@outlook.com", shot="04-program-sign-in")
     expect(pat.locator("#notice")).to_contain_text(f"Linked Microsoft Learn learner {learner}")
+    assert any(url.endswith("/api/whoami") for url in asked)
+    assert any(url.endswith("/api/me/links/nonce") for url in asked)
+    assert not any("/.auth/me" in url for url in asked)
     linked_on = _today(portal)
     expect(pat.get_by_text("1 of 3 in the last 365 days")).to_be_visible()
     expect(pat.get_by_text(str(linked_on + timedelta(days=30)))).to_be_visible()

@@ -41,7 +41,7 @@ def test_the_api_honours_its_openapi_document(served_schema: schemathesis.BaseSc
     # Schemathesis' pytest plugin does not run on pytest 9 yet, so each operation's
     # strategy runs under Hypothesis directly.
     operations = [result.ok() for result in served_schema.get_all_operations()]  # type: ignore[union-attr]
-    assert len(operations) == 14
+    assert len(operations) == 16
     for operation in operations:
 
         @settings(

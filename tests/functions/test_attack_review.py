@@ -628,3 +628,59 @@ def test_whoami_answers_from_the_principal_alone(
         "admin": True,
     }
     assert api.call("GET", "whoami").status == 401
+
+
+# Every filter the code builds, at its largest, within Table Storage's 15 comparisons
+
+
+def test_every_table_filter_the_code_builds_stays_within_15_comparisons(
+    azure_runtime: bootstrap.Runtime, table_queries: list[str]
+) -> None:
+    from datetime import date
+
+    from shared.adapters.tables import comparisons
+    from shared.domain.activity import ACTIVITY_TYPES
+
+    stores, now, tenant = azure_runtime.stores, azure_runtime.clock.now(), unique("tenant")
+    builders: dict[str, Callable[[], object]] = {
+        "activity page, every type and an email": lambda: stores.activity.page(
+            tenant,
+            since=now - timedelta(days=1),
+            until=now,
+            types=list(ACTIVITY_TYPES),
+            email="a@contoso.com",
+        ),
+        "activity retention": lambda: stores.activity.remove_months_before(
+            now - timedelta(days=3000)
+        ),
+        "users never linked": lambda: stores.users.page(tenant, linked=False, continuation=None),
+        "users linked": lambda: stores.users.page(tenant, linked=True, continuation=None),
+        "learner and one credential": lambda: stores.learners.load(
+            "learn", unique("MCID"), only_credential="AZ-104"
+        ),
+        "a whole learner": lambda: stores.learners.load("learn", unique("MCID")),
+        "webhooks": lambda: stores.webhooks.list(tenant),
+        "skills report": lambda: stores.report.page(tenant, None),
+        "credit wake-ups due": lambda: stores.wakes.due(now, 10),
+        "removals due": lambda: stores.removals.due(date(2000, 1, 10), 10),
+        "expiry warnings due": lambda: stores.expiry_warnings.due(date(2000, 1, 1), 10),
+        "intents left behind": lambda: stores.intents.older_than(now - timedelta(days=3650), 10),
+    }
+    for name, build in builders.items():
+        table_queries.clear()
+        build()
+        assert table_queries, f"{name}: no query was sent"
+        assert max(comparisons(f) for f in table_queries) <= 15, name
+
+
+def test_a_filter_over_15_comparisons_is_stopped_before_it_is_sent(
+    azure_runtime: bootstrap.Runtime,
+) -> None:
+    from shared.adapters.tables import FilterTooLarge
+
+    table = azure_runtime.tables.table("webhooks")
+    sixteen = " or ".join(f"RowKey eq 'r{n}'" for n in range(16))
+    with pytest.raises(FilterTooLarge):
+        list(table.query_entities(sixteen))
+    fifteen = " or ".join(f"RowKey eq 'r{n}'" for n in range(15))
+    assert list(table.query_entities(fifteen)) == []
