@@ -2,6 +2,11 @@
 // (no key, no connection string), App Service Authentication is in front with
 // AllowAnonymous so that the app itself answers the contract's JSON 401, and every
 // setting the code reads without a default is set here.
+//
+// Sign-in needs no client secret: the user-assigned identity is a federated identity
+// credential of the app registration, named by OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID
+// (as Azure-Samples/remote-mcp-functions-python does). The token store is off: the
+// portal reads GET /api/whoami, which answers from the principal header alone.
 param planName string
 param appName string
 param location string
@@ -14,8 +19,8 @@ param storageQueueEndpoint string
 param deploymentContainerName string
 param applicationInsightsConnectionString string
 param authClientId string
-@secure()
-param authClientSecret string
+@description('The subnet the app is integrated into; empty without VNET_ENABLED.')
+param appSubnetId string = ''
 param learnIssuer string
 param learnPublicKey string
 param partnerUniversityIssuer string
@@ -57,6 +62,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   }
   properties: {
     serverFarmId: plan.id
+    virtualNetworkSubnetId: empty(appSubnetId) ? null : appSubnetId
     httpsOnly: true
     clientCertMode: 'Optional'
     siteConfig: {
@@ -102,7 +108,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY: 'true'
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
-    MICROSOFT_PROVIDER_AUTHENTICATION_SECRET: authClientSecret
+    OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID: identityClientId
     LEARN_ISSUER: learnIssuer
     LEARN_PUBLIC_KEY: learnPublicKey
     PARTNER_UNIVERSITY_ISSUER: partnerUniversityIssuer
@@ -141,7 +147,7 @@ resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = {
         registration: {
           openIdIssuer: 'https://login.microsoftonline.com/common/v2.0'
           clientId: authClientId
-          clientSecretSettingName: 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET'
+          clientSecretSettingName: 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'
         }
         validation: {
           allowedAudiences: [
@@ -153,7 +159,7 @@ resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     }
     login: {
       tokenStore: {
-        enabled: true
+        enabled: false
       }
     }
   }

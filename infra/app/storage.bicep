@@ -1,9 +1,11 @@
 // The one storage account: no shared keys, no public blobs, TLS 1.2, and every table
-// and queue the code uses declared (tests/integration/test_infra.py checks the names
-// against shared/adapters/names.py).
+// and queue the code uses declared (tests/unit/test_infra.py checks the names
+// against shared/adapters/names.py). With vnetEnabled, public network access is off
+// and the app reaches it through private endpoints (app/network.bicep).
 param name string
 param location string
 param tags object
+param vnetEnabled bool = false
 
 var deploymentContainerName = 'app-package'
 var tableNames = [
@@ -42,10 +44,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     defaultToOAuthAuthentication: true
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: vnetEnabled ? 'Disabled' : 'Enabled'
     networkAcls: {
-      bypass: 'AzureServices'
-      defaultAction: 'Allow'
+      bypass: vnetEnabled ? 'None' : 'AzureServices'
+      defaultAction: vnetEnabled ? 'Deny' : 'Allow'
     }
   }
 }

@@ -1,6 +1,8 @@
 """Proof that the caller signed in to a program with their personal account:
 a compact JWT signed by the program, checked against the program's configuration."""
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,10 +39,25 @@ def program_not_configured(program: Program) -> ServiceError:
 _PEM_BLOCK = re.compile(r"-----BEGIN [A-Z ]+-----.+?-----END [A-Z ]+-----", re.DOTALL)
 
 
+def pem_text(setting: str) -> str:
+    """A key setting holds PEM text, or the base64 of that text on one line (contract
+    v4): deployment tools carry one-line values, and azd cannot carry a newline into
+    its JSON parameters at all."""
+    text = setting.strip()
+    if "-----BEGIN" not in text:
+        try:
+            decoded = base64.b64decode("".join(text.split()), validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            return text
+        if "-----BEGIN" in decoded:
+            return decoded
+    return text
+
+
 def pem_blocks(setting: str) -> list[str]:
     """Every PEM block in a key setting: several keys mean a rotation in progress,
     and an assertion verified by any of them is accepted."""
-    text = setting.replace("\\n", "\n").strip()
+    text = pem_text(setting).replace("\\n", "\n").strip()
     return _PEM_BLOCK.findall(text) or [text]
 
 

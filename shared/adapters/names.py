@@ -1,5 +1,5 @@
 """The one list of every table and queue the code uses: the local set-up creates
-them, and tests/integration/test_infra.py checks that infra/ declares them all."""
+them, and tests/unit/test_infra.py checks that infra/ declares them all."""
 
 from shared.adapters import (
     activity,

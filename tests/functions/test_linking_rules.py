@@ -620,3 +620,26 @@ def test_every_answer_carries_its_request_id_and_every_error_body_too(
     assert ok.status == 200 and ok.headers["x-request-id"]
     assert refused.json()["error"]["request_id"] == refused.headers["x-request-id"]
     assert ok.headers["x-request-id"] != refused.headers["x-request-id"]
+
+
+def test_a_key_setting_may_hold_the_base64_of_its_pem_text(
+    world: World, api: FunctionClient, azure_runtime: runtime.Runtime
+) -> None:
+    """Contract v4: one line, as deployment tools carry it (azd cannot carry PEM's
+    newlines into its JSON parameters); several blocks still mean a rotation."""
+    import base64
+
+    from devtools.tokens import KeyPair
+
+    retired = KeyPair.generate("RS256")
+    both = f"Retired key\n{retired.public_pem}{world.keys['learn'].public_pem}"
+    encoded = base64.b64encode(both.encode()).decode()
+    settings = azure_runtime.settings.model_copy(update={"learn_public_key": encoded})
+    runtime.install(runtime.Runtime(settings, azure_runtime.clock))
+    person = api.member(world)
+    assert api.link(person, "learn", world.assertion(unique("MCID"))).status == 201
+    broken = settings.model_copy(update={"learn_public_key": base64.b64encode(b"no key").decode()})
+    runtime.install(runtime.Runtime(broken, azure_runtime.clock))
+    other = api.member(world)
+    answer = api.link(other, "learn", world.assertion(unique("MCID")))
+    assert (answer.status, answer.error_code) == (503, "program_not_configured")
