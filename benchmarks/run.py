@@ -89,6 +89,7 @@ def _world(connection: str) -> Any:
 def round_trips(bench: Bench, connection: str, host: Any) -> None:
     from shared.adapters.ports import Wake
     from shared.services import credit_apply, credit_ingest, departure
+    from shared.services.commands import RemoveUser
     from shared.wire import LearningEvent
     from tests.support.api import FunctionClient
     from tests.support.world import Person, unique
@@ -154,7 +155,9 @@ def round_trips(bench: Bench, connection: str, host: Any) -> None:
     api.add_user(world.admin(tenant), leaving)
     api.link(leaving, "learn", world.assertion(unique("MCID")))
     figures["one departure"] = count(
-        lambda: departure.depart_user(rt.services, world.admin(tenant).caller, leaving.email)
+        lambda: departure.depart_user(
+            rt.services, world.admin(tenant).caller, RemoveUser(email=leaving.email)
+        )
     )
     for name, value in figures.items():
         target = targets.get(name)

@@ -7,7 +7,7 @@ import azure.functions as func
 
 if TYPE_CHECKING:
     from shared.bootstrap import Runtime
-    from shared.entrypoints.principal import Caller
+    from shared.services.caller import Caller
     from shared.wire import WhoAmI
 
 bp = func.Blueprint()
@@ -15,11 +15,12 @@ bp = func.Blueprint()
 
 @bp.route(route="api/me/links", methods=["POST"])
 def link_learner(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    from shared.entrypoints.requests import link_command
     from shared.entrypoints.responses import handle, json_response
     from shared.services import link
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
-        result = link.link(rt.services, caller, req.get_body())
+        result = link.link(rt.services, caller, lambda: link_command(req.get_body()))
         return json_response(result.association, 201 if result.created else 200)
 
     return handle(req, act, context)
@@ -27,11 +28,13 @@ def link_learner(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
 
 @bp.route(route="api/me/links/nonce", methods=["POST"])
 def link_nonce(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    from shared.entrypoints.requests import nonce_command
     from shared.entrypoints.responses import handle, json_response
     from shared.services import link
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
-        return json_response(link.issue_nonce(rt.services, caller, req.get_body()), 201)
+        issued = link.issue_nonce(rt.services, caller, lambda: nonce_command(req.get_body()))
+        return json_response(issued, 201)
 
     return handle(req, act, context)
 

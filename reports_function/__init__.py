@@ -6,28 +6,32 @@ import azure.functions as func
 
 if TYPE_CHECKING:
     from shared.bootstrap import Runtime
-    from shared.entrypoints.principal import Caller
+    from shared.services.caller import Caller
 
 bp = func.Blueprint()
 
 
 @bp.route(route="api/org/skills-report", methods=["GET"])
 def skills_report(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    from shared.entrypoints.csv_export import to_csv
+    from shared.entrypoints.requests import admin_command, report_command
     from shared.entrypoints.responses import handle, json_response
     from shared.services import reports
+    from shared.wire import ReportRow
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
-        page = reports.skills_report(
-            rt.services,
+        params = req.params
+        command = admin_command(
             caller,
-            req.params.get("continuation"),
-            status=req.params.get("status"),
-            expiring_within=req.params.get("expiring_within"),
+            lambda: report_command(
+                params.get("continuation"), params.get("status"), params.get("expiring_within")
+            ),
         )
+        page = reports.skills_report(rt.services, caller, command)
         if "text/csv" in (req.headers.get("Accept") or "").lower():
             headers = {"x-continuation": page.continuation} if page.continuation else {}
             return func.HttpResponse(
-                body=reports.as_csv(page.rows),
+                body=to_csv(ReportRow, page.rows),
                 status_code=200,
                 mimetype="text/csv",
                 headers=headers,
@@ -39,35 +43,38 @@ def skills_report(req: func.HttpRequest, context: func.Context) -> func.HttpResp
 
 @bp.route(route="api/org/designations", methods=["GET"])
 def designations(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    from shared.entrypoints.requests import admin_command, designations_command
     from shared.entrypoints.responses import handle, json_response
     from shared.services import reports
 
-    return handle(
-        req,
-        lambda rt, caller: json_response(
-            reports.designations(rt.services, caller, req.params.get("on"))
-        ),
-        context,
-    )
+    def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
+        command = admin_command(caller, lambda: designations_command(req.params.get("on")))
+        return json_response(reports.designations(rt.services, caller, command))
+
+    return handle(req, act, context)
 
 
 @bp.route(route="api/org/activity", methods=["GET"])
 def activity_log(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.csv_export import to_csv
+    from shared.entrypoints.requests import activity_command, admin_command
     from shared.entrypoints.responses import handle, json_response
     from shared.services import activity_log
     from shared.wire import ActivityEntry
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
-        page = activity_log.activity(
-            rt.services,
+        params = req.params
+        command = admin_command(
             caller,
-            since=req.params.get("since"),
-            until=req.params.get("until"),
-            types=req.params.get("type"),
-            email=req.params.get("email"),
-            continuation=req.params.get("continuation"),
+            lambda: activity_command(
+                params.get("since"),
+                params.get("until"),
+                params.get("type"),
+                params.get("email"),
+                params.get("continuation"),
+            ),
         )
+        page = activity_log.activity(rt.services, caller, command)
         if "text/csv" in (req.headers.get("Accept") or "").lower():
             headers = {"x-continuation": page.continuation} if page.continuation else {}
             return func.HttpResponse(

@@ -6,18 +6,20 @@ import azure.functions as func
 
 if TYPE_CHECKING:
     from shared.bootstrap import Runtime
-    from shared.entrypoints.principal import Caller
+    from shared.services.caller import Caller
 
 bp = func.Blueprint()
 
 
 @bp.route(route="api/me/links/{program}", methods=["DELETE"])
 def unlink_learner(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    from shared.entrypoints.requests import unlink_command
     from shared.entrypoints.responses import handle
     from shared.services import unlink
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
-        unlink.unlink(rt.services, caller, req.route_params.get("program"))
+        program = req.route_params.get("program")
+        unlink.unlink(rt.services, caller, lambda: unlink_command(program))
         return func.HttpResponse(status_code=204)
 
     return handle(req, act, context)

@@ -8,18 +8,20 @@ import azure.functions as func
 
 if TYPE_CHECKING:
     from shared.bootstrap import Runtime
-    from shared.entrypoints.principal import Caller
+    from shared.services.caller import Caller
 
 bp = func.Blueprint()
 
 
 @bp.route(route="api/org/webhooks", methods=["POST"])
 def add_webhook(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    from shared.entrypoints.requests import admin_command, webhook_command
     from shared.entrypoints.responses import handle, json_response
     from shared.services import webhooks
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
-        return json_response(webhooks.create(rt.services, caller, req.get_body()), 201)
+        command = admin_command(caller, lambda: webhook_command(req.get_body()))
+        return json_response(webhooks.create(rt.services, caller, command), 201)
 
     return handle(req, act, context)
 

@@ -4,12 +4,11 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from shared import errors
 from shared.domain.emails import email_problem, normalize_email
 from shared.errors import unauthenticated
-from shared.wire import ADMIN_ROLES
+from shared.services.caller import Caller
 
 PRINCIPAL_HEADER = "X-MS-CLIENT-PRINCIPAL"
 
@@ -24,25 +23,6 @@ NAME_CLAIMS = ("name", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/na
 ROLE_CLAIMS = ("roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role")
 MAX_CLAIM_LENGTH = 320
 MAX_PRINCIPAL_LENGTH = 16 * 1024
-
-
-@dataclass(frozen=True)
-class Caller:
-    tenant_id: str
-    object_id: str
-    email: str
-    roles: frozenset[str]
-    name: str = ""
-    """The display name the identity provider gives, for the portal's greeting."""
-
-    @property
-    def is_admin(self) -> bool:
-        return not self.roles.isdisjoint(ADMIN_ROLES)
-
-    def require_admin(self) -> None:
-        """The /org/* calls: a Global admin or Account admin of the caller's tenant."""
-        if not self.is_admin:
-            raise errors.FORBIDDEN()
 
 
 def _decode_base64(raw: str) -> bytes:

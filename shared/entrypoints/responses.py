@@ -14,9 +14,10 @@ from pydantic import BaseModel
 from shared import bootstrap as runtime
 from shared import errors
 from shared.adapters.errors import ConcurrencyConflict, CorruptRow
-from shared.entrypoints.principal import Caller, caller_from_headers
+from shared.entrypoints.principal import caller_from_headers
 from shared.errors import ServiceError
 from shared.observability import annotate, count, invocation
+from shared.services.caller import Caller
 
 logger = logging.getLogger("skills_link.http")
 

@@ -12,7 +12,7 @@ from shared.adapters.errors import ConcurrencyConflict
 from shared.adapters.ports import Versioned
 from shared.adapters.unit_of_work import TryAgain, UnitOfWork
 from shared.domain.model import CLAIM_LEASE, AssociationRecord, PartnerUser
-from shared.entrypoints.principal import Caller
+from shared.services.caller import Caller
 
 
 def load_active_user(uow: UnitOfWork, caller: Caller) -> Versioned[PartnerUser]:

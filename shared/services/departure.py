@@ -10,18 +10,18 @@ from shared.adapters.unit_of_work import TryAgain, UnitOfWork
 from shared.domain import activity
 from shared.domain.model import AssociationRecord, PartnerUser
 from shared.domain.types import PROGRAMS
-from shared.entrypoints.principal import Caller
-from shared.entrypoints.requests import parse_email
+from shared.services.caller import Caller
 from shared.services.claims import claim_is_dead, drop_claim
+from shared.services.commands import RemoveUser
 from shared.services.context import Context
 from shared.wire import Departure
 
 
-def depart_user(ctx: Context, caller: Caller, email_in_path: str | None) -> Departure:
+def depart_user(ctx: Context, caller: Caller, command: RemoveUser) -> Departure:
     """An intent row brackets the whole departure: a crash after the mark is finished
     by the reconciler, not only by an admin repeating the DELETE."""
     caller.require_admin()
-    email = parse_email(email_in_path or "")
+    email = command.email
     intent = Intent("departure", caller.tenant_id, email, ctx.clock.now())
     ctx.stores.intents.write(intent)
 

@@ -16,20 +16,13 @@ from shared.adapters.unit_of_work import TryAgain, UnitOfWork
 from shared.domain.learner import Learner
 from shared.domain.model import NONCE_LIFETIME, AssociationRecord, PartnerUser, nonce_digest
 from shared.domain.policy import AssociationPolicy, Limit
-from shared.entrypoints.principal import Caller
-from shared.entrypoints.requests import parse_body
 from shared.errors import ServiceError, invalid_assertion
 from shared.observability import count
+from shared.services.caller import Caller
 from shared.services.claims import drop_left_behind_claim, is_young, load_active_user, mark_seen
+from shared.services.commands import Deferred, IssueNonce, LinkLearner
 from shared.services.context import Context
-from shared.wire import (
-    Association,
-    LinkRequest,
-    NonceIssued,
-    NonceRequest,
-    association_of,
-    format_instant,
-)
+from shared.wire import Association, NonceIssued, association_of, format_instant
 
 
 @dataclass(frozen=True)
@@ -47,11 +40,11 @@ def association_limited(policy: AssociationPolicy, limit: Limit, now: datetime) 
     )
 
 
-def link(ctx: Context, caller: Caller, body: bytes | None) -> LinkResult:
+def link(ctx: Context, caller: Caller, command: Deferred[LinkLearner]) -> LinkResult:
     first = ctx.unit_of_work()
     found = load_active_user(first, caller)
     try:
-        request = parse_body(LinkRequest, body)
+        request = command()
         proof = ctx.verifiers.for_program(request.program).verify(
             request.assertion, ctx.clock.now()
         )
@@ -69,12 +62,12 @@ def link(ctx: Context, caller: Caller, body: bytes | None) -> LinkResult:
     return result
 
 
-def issue_nonce(ctx: Context, caller: Caller, body: bytes | None) -> NonceIssued:
+def issue_nonce(ctx: Context, caller: Caller, command: Deferred[IssueNonce]) -> NonceIssued:
     """POST /me/links/nonce: a single-use value for the program's sign-in page to put
     in the assertion, so that an assertion links only the person who asked for it."""
     uow = ctx.unit_of_work()
     load_active_user(uow, caller)
-    program = parse_body(NonceRequest, body).program
+    program = command().program
     now = ctx.clock.now()
     nonce = secrets.token_urlsafe(24)
     if (

@@ -5,19 +5,17 @@ from shared.adapters.errors import InvalidContinuation
 from shared.adapters.unit_of_work import UnitOfWork
 from shared.domain import activity
 from shared.domain.model import PartnerUser
-from shared.entrypoints.principal import Caller
-from shared.entrypoints.requests import parse_body, parse_display_name, parse_email, parse_flag
 from shared.errors import invalid_request
+from shared.services.caller import Caller
+from shared.services.commands import AddUser, ListUsers
 from shared.services.context import Context
-from shared.wire import AddUserRequest, OrgUser, OrgUserPage, org_user_of
+from shared.wire import OrgUser, OrgUserPage, org_user_of
 
 
-def add_user(ctx: Context, caller: Caller, body: bytes | None) -> OrgUser:
+def add_user(ctx: Context, caller: Caller, command: AddUser) -> OrgUser:
     """A new work account, or a departed one made active again."""
     caller.require_admin()
-    request = parse_body(AddUserRequest, body)
-    email = parse_email(request.email)
-    display_name = parse_display_name(request.display_name)
+    email, display_name = command.email, command.display_name
 
     def attempt(uow: UnitOfWork, _: int) -> OrgUser:
         now = uow.clock.now()
@@ -48,14 +46,11 @@ def _latest_entry(user: PartnerUser) -> activity.ActivityRecord:
     return activity.user_added(user)
 
 
-def list_users(
-    ctx: Context, caller: Caller, linked: str | None, continuation: str | None
-) -> OrgUserPage:
+def list_users(ctx: Context, caller: Caller, command: ListUsers) -> OrgUserPage:
     caller.require_admin()
-    linked_filter = parse_flag(linked, "linked")
     try:
         users, next_token = ctx.stores.users.page(
-            caller.tenant_id, linked=linked_filter, continuation=continuation
+            caller.tenant_id, linked=command.linked, continuation=command.continuation
         )
     except InvalidContinuation as error:
         raise invalid_request(

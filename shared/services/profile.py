@@ -8,7 +8,7 @@ from shared.adapters.unit_of_work import UnitOfWork
 from shared.domain.learner import Learner
 from shared.domain.model import AssociationRecord
 from shared.domain.types import PROGRAMS, Program
-from shared.entrypoints.principal import Caller
+from shared.services.caller import Caller
 from shared.services.claims import claim_is_dead, is_young, load_active_user
 from shared.services.context import Context
 from shared.services.scheduler import OVERDUE_AFTER

@@ -7,10 +7,10 @@ from shared.adapters.ports import Versioned
 from shared.adapters.unit_of_work import UnitOfWork
 from shared.domain.model import PartnerUser
 from shared.domain.types import Program
-from shared.entrypoints.principal import Caller
-from shared.entrypoints.requests import parse_program
 from shared.errors import ServiceError
+from shared.services.caller import Caller
 from shared.services.claims import drop_left_behind_claim, is_young, load_active_user, mark_seen
+from shared.services.commands import Deferred, Unlink
 from shared.services.context import Context
 
 
@@ -18,11 +18,11 @@ def not_linked(program: Program) -> ServiceError:
     return errors.NOT_LINKED(f"Your work account is not linked in {program}.")
 
 
-def unlink(ctx: Context, caller: Caller, program_name: str | None) -> None:
+def unlink(ctx: Context, caller: Caller, command: Deferred[Unlink]) -> None:
     first = ctx.unit_of_work()
     load_active_user(first, caller)
     mark_seen(first, caller)
-    program = parse_program(program_name)
+    program = command().program
 
     def attempt(uow: UnitOfWork, _: int) -> None:
         _unlink_once(uow, load_active_user(uow, caller), program)

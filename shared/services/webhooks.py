@@ -26,11 +26,11 @@ from shared.domain.webhooks import (
     refused_address,
     signature,
 )
-from shared.entrypoints.principal import Caller
-from shared.entrypoints.requests import parse_body
 from shared.errors import invalid_request
+from shared.services.caller import Caller
+from shared.services.commands import CreateWebhook
 from shared.services.context import Context
-from shared.wire import WebhookCreated, WebhookList, WebhookRequest, webhook_of
+from shared.wire import WebhookCreated, WebhookList, webhook_of
 
 logger = logging.getLogger("skills_link.webhooks")
 TIMEOUT_SECONDS = 10.0
@@ -71,13 +71,8 @@ def check_url(ctx: Context, url: str) -> str:
     return url
 
 
-def create(ctx: Context, caller: Caller, body: bytes | None) -> WebhookCreated:
+def create(ctx: Context, caller: Caller, request: CreateWebhook) -> WebhookCreated:
     caller.require_admin()
-    request = parse_body(WebhookRequest, body)
-    if not request.events:
-        raise invalid_request("events", "events must name at least one activity type.")
-    if len(request.description) > 256:
-        raise invalid_request("description", "description holds at most 256 characters.")
     url = check_url(ctx, request.url)
     webhook = WebhookRecord(
         id=new_id(),

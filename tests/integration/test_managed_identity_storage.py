@@ -27,6 +27,7 @@ from shared import bootstrap
 from shared.adapters.ports import Wake
 from shared.domain.model import PartnerUser
 from shared.services import credit_apply, credit_ingest, link, reports
+from shared.services.commands import ReadReport
 from tests.support.clock import MutableClock
 from tests.support.world import World, link_body, settings_for, unique
 
@@ -149,7 +150,7 @@ def test_link_ingest_apply_and_report_over_managed_identity_storage(
     clock.advance(dt.timedelta(days=10))
     wake = Wake("learn", learner, active.association_id, completed + dt.timedelta(days=10))
     assert credit_apply.apply(ctx, wake) == 1
-    rows = reports.skills_report(ctx, world.admin(tenant).caller, None).rows
+    rows = reports.skills_report(ctx, world.admin(tenant).caller, ReadReport()).rows
     assert [(r.email, r.credential_id) for r in rows] == [(person.email, "AZ-104")]
     runtime.queues.send_text("learning-events", json.dumps(event))
     assert set(tokens.scopes) == {"https://storage.azure.com/.default"}

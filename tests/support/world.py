@@ -7,7 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 from devtools.tokens import KeyPair, learner_assertion, principal_header
-from shared.entrypoints.principal import Caller, caller_from_headers
+from shared.entrypoints.principal import caller_from_headers
+from shared.services.caller import Caller
+from shared.services.commands import LinkLearner, Unlink
 from shared.settings import Settings
 from tests.support.clock import MutableClock
 
@@ -148,20 +150,27 @@ class World:
 
 def link_body(
     world: World, ctx: Any, person: Person, learner_id: str, program: str = "learn", **kw: Any
-) -> bytes:
-    """A POST /me/links body for calling the service directly, its assertion bound to
-    a nonce issued to the person (as `FunctionClient.link` does over HTTP)."""
-    import json
-
+) -> "Callable[[], LinkLearner]":
+    """A link command for calling the service directly, its assertion bound to a nonce
+    issued to the person (as `FunctionClient.link` does over HTTP)."""
     from shared.errors import ServiceError
     from shared.services import link
+    from shared.services.commands import IssueNonce, LinkLearner
 
     def issue() -> str | None:
         try:
-            asked = json.dumps({"program": program}).encode()
-            return link.issue_nonce(ctx, person.caller, asked).nonce
+            asked = IssueNonce(program=program)
+            return link.issue_nonce(ctx, person.caller, lambda: asked).nonce
         except ServiceError:
             return None
 
     token = world.bind(world.assertion(learner_id, program, **kw), person, issue)
-    return json.dumps({"program": program, "assertion": token}).encode()
+    command = LinkLearner(program=program, assertion=token)
+    return lambda: command
+
+
+def unlinking(program: str = "learn") -> "Callable[[], Unlink]":
+    from shared.services.commands import Unlink
+
+    command = Unlink(program=program)
+    return lambda: command

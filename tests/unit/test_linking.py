@@ -9,12 +9,14 @@ import pytest
 from shared.adapters.errors import ConcurrencyConflict
 from shared.domain.learner import Learner
 from shared.domain.model import AssociationRecord, PartnerUser
+from shared.entrypoints.requests import link_command
 from shared.errors import ServiceError
 from shared.services import link, unlink
 from shared.services import profile as profiles
+from shared.services.commands import Deferred, LinkLearner
 from shared.services.context import Context
 from tests.support.fakes import FakeLearners, FakePartnerUsers
-from tests.support.world import Person, World, link_body, unique
+from tests.support.world import Person, World, link_body, unique, unlinking
 
 
 def add(ctx: Context, person: Person) -> None:
@@ -28,7 +30,7 @@ def add(ctx: Context, person: Person) -> None:
     )
 
 
-def body(world: World, learner: str, ctx: Context, person: Person) -> bytes:
+def body(world: World, learner: str, ctx: Context, person: Person) -> Deferred[LinkLearner]:
     return link_body(world, ctx, person, learner)
 
 
@@ -80,7 +82,7 @@ def test_first_seen_at_is_the_first_call_and_written_once(fake_ctx: Context, wor
     add(fake_ctx, person)
     first = world.clock.now()
     with pytest.raises(ServiceError):
-        link.link(fake_ctx, person.caller, b"{}")
+        link.link(fake_ctx, person.caller, lambda: link_command(b"{}"))
     world.clock.advance(timedelta(hours=1))
     profiles.profile(fake_ctx, person.caller)
     found = fake_ctx.stores.users.get(person.tenant_id, person.email)
@@ -171,7 +173,9 @@ def test_an_unlink_whose_copy_to_the_user_was_lost_still_lets_the_person_link_ag
     person = world.person()
     add(fake_ctx, person)
     link.link(fake_ctx, person.caller, body(world, "MCID-1", fake_ctx, person))
-    losing_the_copy_to(fake_ctx, person, lambda: unlink.unlink(fake_ctx, person.caller, "learn"))
+    losing_the_copy_to(
+        fake_ctx, person, lambda: unlink.unlink(fake_ctx, person.caller, unlinking())
+    )
     world.clock.advance(timedelta(days=31))
     result = link.link(fake_ctx, person.caller, body(world, "MCID-2", fake_ctx, person))
     assert result.created
@@ -194,7 +198,7 @@ def test_unlink_of_an_association_that_already_moved_away_is_404_and_repairs(
     moving = body(world, "MCID-5", fake_ctx, person_b)
     losing_the_copy_to(fake_ctx, person_a, lambda: link.link(fake_ctx, person_b.caller, moving))
     with pytest.raises(ServiceError) as refused:
-        unlink.unlink(fake_ctx, person_a.caller, "learn")
+        unlink.unlink(fake_ctx, person_a.caller, unlinking())
     assert (refused.value.status, refused.value.code) == (404, "not_linked")
     found = fake_ctx.stores.users.get(person_a.tenant_id, person_a.email)
     assert found is not None
@@ -210,7 +214,7 @@ def test_departed_user_cannot_link_or_read(fake_ctx: Context, world: World) -> N
     for call in (
         lambda: profiles.profile(fake_ctx, person.caller),
         lambda: link.link(fake_ctx, person.caller, body(world, unique("M"), fake_ctx, person)),
-        lambda: unlink.unlink(fake_ctx, person.caller, "learn"),
+        lambda: unlink.unlink(fake_ctx, person.caller, unlinking()),
     ):
         with pytest.raises(ServiceError) as refused:
             call()

@@ -11,6 +11,7 @@ import pytest
 
 from shared.adapters.ports import Removal, Wake
 from shared.domain.model import PartnerUser
+from shared.entrypoints.csv_export import to_csv
 from shared.errors import ServiceError
 from shared.services import (
     credit_apply,
@@ -22,9 +23,11 @@ from shared.services import (
     reports,
     scheduler,
 )
+from shared.services.commands import AddUser, ListUsers, ReadDesignations, ReadReport, RemoveUser
 from shared.services.context import Context
+from shared.wire import ReportRow
 from tests.support.fakes import FakeCreditQueue, FakeLearners, FakeWakes
-from tests.support.world import Person, World, link_body, unique
+from tests.support.world import Person, World, link_body, unique, unlinking
 
 DAY = timedelta(days=1)
 
@@ -151,7 +154,7 @@ def test_apply_for_an_association_that_ended_credits_nothing_and_drops_the_wake_
 
     person, learner = linked(fake_ctx, world)
     complete(fake_ctx, learner, "AZ-104", world.clock.now())
-    unlink.unlink(fake_ctx, person.caller, "learn")
+    unlink.unlink(fake_ctx, person.caller, unlinking())
     world.clock.advance(10 * DAY)
     [wake] = wakes(fake_ctx).rows
     assert credit_apply.apply(fake_ctx, wake) == 0
@@ -189,18 +192,18 @@ def test_org_users_add_refuses_a_duplicate_and_reactivates_a_departed_user(
 ) -> None:
     tenant = world.tenant()
     admin, person = world.admin(tenant), world.person(tenant)
-    body = json.dumps({"email": person.email, "display_name": "Pat"}).encode()
+    body = AddUser(email=person.email, display_name="Pat")
     assert org_users.add_user(fake_ctx, admin.caller, body).status == "active"
     with pytest.raises(ServiceError) as refused:
         org_users.add_user(fake_ctx, admin.caller, body)
     assert (refused.value.status, refused.value.code) == (409, "user_exists")
-    departure.depart_user(fake_ctx, admin.caller, person.email)
+    departure.depart_user(fake_ctx, admin.caller, RemoveUser(email=person.email))
     again = org_users.add_user(fake_ctx, admin.caller, body)
     assert again.status == "active"
-    page = org_users.list_users(fake_ctx, admin.caller, "false", None)
+    page = org_users.list_users(fake_ctx, admin.caller, ListUsers(linked=False))
     assert [u.email for u in page.users] == [person.email]
     with pytest.raises(ServiceError) as forbidden:
-        org_users.list_users(fake_ctx, person.caller, None, None)
+        org_users.list_users(fake_ctx, person.caller, ListUsers())
     assert forbidden.value.code == "forbidden"
 
 
@@ -209,17 +212,17 @@ def test_departure_ends_the_association_dates_the_rows_and_answers_again(
 ) -> None:
     person, learner = credited_person(fake_ctx, world)
     admin = world.admin(person.tenant_id)
-    first = departure.depart_user(fake_ctx, admin.caller, person.email)
+    first = departure.depart_user(fake_ctx, admin.caller, RemoveUser(email=person.email))
     assert (first.removal_on, first.already_departed) == (date(2026, 2, 10), False)
     state = fake_ctx.stores.learners.load("learn", learner)
     assert state.active is None
     assert state.state.associations[-1].end_reason == "user_departed"
     rows, _ = fake_ctx.stores.report.page(person.tenant_id, None)
     assert [r.removal_on for r in rows] == [date(2026, 2, 10)]
-    again = departure.depart_user(fake_ctx, admin.caller, person.email)
+    again = departure.depart_user(fake_ctx, admin.caller, RemoveUser(email=person.email))
     assert (again.removal_on, again.already_departed) == (date(2026, 2, 10), True)
     with pytest.raises(ServiceError) as missing:
-        departure.depart_user(fake_ctx, admin.caller, "nobody@contoso.com")
+        departure.depart_user(fake_ctx, admin.caller, RemoveUser(email="nobody@contoso.com"))
     assert missing.value.code == "user_not_found"
 
 
@@ -230,8 +233,8 @@ def test_refresh_removes_what_is_due_and_keeps_a_learner_back_with_the_organizat
 
     leaving, _ = credited_person(fake_ctx, world)
     staying, back = credited_person(fake_ctx, world)
-    unlink.unlink(fake_ctx, leaving.caller, "learn")
-    unlink.unlink(fake_ctx, staying.caller, "learn")
+    unlink.unlink(fake_ctx, leaving.caller, unlinking())
+    unlink.unlink(fake_ctx, staying.caller, unlinking())
     world.clock.advance(25 * DAY)
     body = link_body(world, fake_ctx, staying, back)
     assert link.link(fake_ctx, staying.caller, body).created
@@ -248,7 +251,7 @@ def test_refresh_keeps_the_rows_of_a_learner_who_returns_while_it_runs(
     from shared.services import unlink
 
     person, learner = credited_person(fake_ctx, world)
-    unlink.unlink(fake_ctx, person.caller, "learn")
+    unlink.unlink(fake_ctx, person.caller, unlinking())
     world.clock.set(world.clock.now().replace(month=2, day=10))
     learners = fake_ctx.stores.learners
     assert isinstance(learners, FakeLearners)
@@ -279,12 +282,12 @@ def test_reports_page_the_skills_report_and_count_designation_points(
     for wake in sent(fake_ctx):
         credit_apply.apply(fake_ctx, wake)
     admin = world.admin(person.tenant_id)
-    page = reports.skills_report(fake_ctx, admin.caller, None)
+    page = reports.skills_report(fake_ctx, admin.caller, ReadReport())
     assert [(r.email, r.credential_id) for r in page.rows] == [(person.email, "AZ-104")]
-    assert reports.as_csv(page.rows).splitlines()[0].startswith("email,display_name,program")
-    assert reports.designations(fake_ctx, admin.caller).designations
+    assert to_csv(ReportRow, page.rows).splitlines()[0].startswith("email,display_name,program")
+    assert reports.designations(fake_ctx, admin.caller, ReadDesignations()).designations
     with pytest.raises(ServiceError) as forbidden:
-        reports.skills_report(fake_ctx, person.caller, None)
+        reports.skills_report(fake_ctx, person.caller, ReadReport())
     assert forbidden.value.code == "forbidden"
 
 
@@ -321,7 +324,7 @@ def test_the_skills_report_csv_is_safe_to_open_in_a_spreadsheet() -> None:
         )
         for name in hostile
     ]
-    parsed = list(csv.DictReader(io.StringIO(reports.as_csv(rows))))
+    parsed = list(csv.DictReader(io.StringIO(to_csv(ReportRow, rows))))
     assert [r["display_name"] for r in parsed] == [
         "'" + name if name[0] in "=+-@\t\r" else name for name in hostile
     ]
