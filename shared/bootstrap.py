@@ -18,8 +18,8 @@ from shared.settings import Settings
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
 
+    from shared.adapters.ports import Stores
     from shared.adapters.queues import QueueStore
-    from shared.adapters.unit_of_work import Stores
     from shared.services.context import Context
 
 
@@ -76,9 +76,9 @@ class Runtime:
         from shared.adapters.intents import IntentTable
         from shared.adapters.learners import LearnerTable
         from shared.adapters.partner_users import PartnerUserTable
+        from shared.adapters.ports import Stores
         from shared.adapters.report_removals import ReportRemovalTable
         from shared.adapters.skills_report import SkillsReportTable
-        from shared.adapters.unit_of_work import Stores
         from shared.adapters.webhooks import WebhookTable
 
         return Stores(

@@ -239,3 +239,20 @@ class ExpiryWarningStore(Protocol):
     def due(self, today: date, limit: int) -> list[ExpiryWarning]: ...
 
     def remove(self, warning: ExpiryWarning) -> None: ...
+
+
+@dataclass(frozen=True)
+class Stores:
+    """Every store a use case may reach, built once by shared/bootstrap.py (in-memory
+    fakes of the same shape in the unit tests)."""
+
+    users: PartnerUserStore
+    learners: LearnerStore
+    wakes: WakeStore
+    report: ReportStore
+    removals: RemovalStore
+    queue: CreditQueue
+    activity: ActivityStore
+    webhooks: WebhookStore
+    expiry_warnings: ExpiryWarningStore
+    intents: IntentStore

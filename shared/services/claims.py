@@ -10,9 +10,10 @@ from datetime import datetime
 from shared import errors
 from shared.adapters.errors import ConcurrencyConflict
 from shared.adapters.ports import Versioned
-from shared.adapters.unit_of_work import TryAgain, UnitOfWork
 from shared.domain.model import CLAIM_LEASE, AssociationRecord, PartnerUser
 from shared.services.caller import Caller
+from shared.services.messagebus import TryAgain
+from shared.services.unit_of_work import UnitOfWork
 
 
 def load_active_user(uow: UnitOfWork, caller: Caller) -> Versioned[PartnerUser]:

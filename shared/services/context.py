@@ -8,11 +8,13 @@ from datetime import timedelta
 from typing import Protocol, TypeVar
 
 from shared.adapters.assertions import AssertionVerifier
-from shared.adapters.unit_of_work import HandlerTables, Stores, UnitOfWork, run
+from shared.adapters.ports import Stores
 from shared.clock import Clock
 from shared.domain.policy import AssociationPolicy
 from shared.domain.types import Program
 from shared.domain.webhooks import RETRY_DELAYS
+from shared.services.messagebus import HandlerTables, run
+from shared.services.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
 

@@ -7,11 +7,11 @@ import logging
 from datetime import datetime
 
 from shared.adapters.ports import Wake
-from shared.adapters.unit_of_work import UnitOfWork
 from shared.domain.types import program_named
 from shared.observability import count, record
 from shared.services.context import Context
 from shared.services.poison import PoisonMessage
+from shared.services.unit_of_work import UnitOfWork
 
 logger = logging.getLogger("skills_link.credits")
 

@@ -5,10 +5,10 @@ import json
 
 from pydantic import ValidationError
 
-from shared.adapters.unit_of_work import UnitOfWork
 from shared.domain.model import CredentialRecord
 from shared.services.context import Context
 from shared.services.poison import PoisonMessage
+from shared.services.unit_of_work import UnitOfWork
 from shared.wire import LearningEvent
 
 

@@ -6,7 +6,6 @@ from functools import partial
 
 from shared import errors
 from shared.adapters.ports import Intent
-from shared.adapters.unit_of_work import TryAgain, UnitOfWork
 from shared.domain import activity
 from shared.domain.model import AssociationRecord, PartnerUser
 from shared.domain.types import PROGRAMS
@@ -14,6 +13,9 @@ from shared.services.caller import Caller
 from shared.services.claims import claim_is_dead, drop_claim
 from shared.services.commands import RemoveUser
 from shared.services.context import Context
+from shared.services.messagebus import TryAgain
+from shared.services.unit_of_work import UnitOfWork
+from shared.services.webhooks import record_activity
 from shared.wire import Departure
 
 
@@ -57,7 +59,7 @@ def finish_departure(ctx: Context, user: PartnerUser) -> None:
     if not recorded:
         # No end wrote it (nothing was linked): written on every call, so a retry
         # writes what a crash after the mark kept back.
-        ctx.stores.record_activity([activity.user_departed(user)])
+        record_activity(ctx.stores, [activity.user_departed(user)])
 
 
 def _end_for_departure(

@@ -11,6 +11,7 @@ from shared.adapters.ports import ExpiryWarning
 from shared.domain import activity
 from shared.domain.activity import ActivityRecord
 from shared.services.context import Context
+from shared.services.webhooks import record_activity
 
 logger = logging.getLogger("skills_link.expiry")
 WARNINGS_PER_BATCH = 1_000
@@ -50,7 +51,7 @@ def send_expiry_warnings(ctx: Context) -> int:
         if not due:
             break
         entries = [entry for entry in (_entry(ctx, w) for w in due) if entry is not None]
-        ctx.stores.record_activity(entries)
+        record_activity(ctx.stores, entries)
         for warning in due:
             ctx.stores.expiry_warnings.remove(warning)
         written += len(entries)

@@ -11,12 +11,15 @@ from datetime import date
 
 from shared.adapters.ports import ExpiryWarning, Removal, Wake, WarningKind
 from shared.adapters.skills_report import report_row_of
-from shared.adapters.unit_of_work import HandlerTables, UnitOfWork
 from shared.domain import activity
 from shared.domain.events import AssociationEnded, AssociationStarted, CredentialRecorded, Credited
 from shared.domain.learner import Learner
 from shared.domain.model import CreditedRecord, removal_date
 from shared.services import credit_apply
+from shared.services.credited_rows import rewrite_credited
+from shared.services.messagebus import HandlerTables
+from shared.services.unit_of_work import UnitOfWork
+from shared.services.webhooks import record_activity
 
 
 def claim_user_row(event: AssociationStarted, learner: Learner, uow: UnitOfWork) -> None:
@@ -138,7 +141,7 @@ def _settle_removal_dates(uow: UnitOfWork, learner: Learner, tenant_id: str) -> 
             if c.removal_on != on
         ]
 
-    uow.rewrite_credited(learner, tenant_id, to_change)
+    rewrite_credited(uow, learner, tenant_id, to_change)
 
 
 def _rows_to_be_removed(event: AssociationEnded, learner: Learner) -> list[CreditedRecord]:
@@ -153,7 +156,7 @@ def _rows_to_be_removed(event: AssociationEnded, learner: Learner) -> list[Credi
 def record_association_started(
     event: AssociationStarted, learner: Learner, uow: UnitOfWork
 ) -> None:
-    uow.stores.record_activity([activity.association_started(event.association)])
+    record_activity(uow.stores, [activity.association_started(event.association)])
 
 
 def record_association_ended(event: AssociationEnded, learner: Learner, uow: UnitOfWork) -> None:
@@ -168,7 +171,8 @@ def record_association_ended(event: AssociationEnded, learner: Learner, uow: Uni
         if ended.end_reason == "user_departed"
         else []
     )
-    uow.stores.record_activity(
+    record_activity(
+        uow.stores,
         [
             *departed,
             activity.association_ended(ended),
@@ -183,7 +187,7 @@ def record_association_ended(event: AssociationEnded, learner: Learner, uow: Uni
                 )
                 for row in _rows_to_be_removed(event, learner)
             ),
-        ]
+        ],
     )
 
 
@@ -191,13 +195,14 @@ def record_credited(event: Credited, learner: Learner, uow: UnitOfWork) -> None:
     """Every credited row of the association (idempotent), so an entry a crash kept
     from being written is written by the next credit of that association."""
     if event.all_of_association:
-        uow.stores.record_activity(
+        record_activity(
+            uow.stores,
             [
                 activity.credential_entry(
                     "credential.credited", learner.program, learner.learner_id, c, at=c.credited_at
                 )
                 for c in event.all_of_association
-            ]
+            ],
         )
 
 
@@ -252,7 +257,7 @@ def show_the_new_expiry_on_credited_rows(
 
     tenants = {row.tenant_id for row in learner.credited if row.credential.id == credential_id}
     for tenant_id in sorted(tenants):
-        uow.rewrite_credited(learner, tenant_id, renewed_in(tenant_id))
+        rewrite_credited(uow, learner, tenant_id, renewed_in(tenant_id))
 
 
 def project_to_skills_report(event: Credited, learner: Learner, uow: UnitOfWork) -> None:

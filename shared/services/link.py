@@ -12,7 +12,6 @@ from datetime import datetime
 from shared import errors
 from shared.adapters.assertions import LearnerProof
 from shared.adapters.ports import Versioned
-from shared.adapters.unit_of_work import TryAgain, UnitOfWork
 from shared.domain.learner import Learner
 from shared.domain.model import NONCE_LIFETIME, AssociationRecord, PartnerUser, nonce_digest
 from shared.domain.policy import AssociationPolicy, Limit
@@ -22,6 +21,8 @@ from shared.services.caller import Caller
 from shared.services.claims import drop_left_behind_claim, is_young, load_active_user, mark_seen
 from shared.services.commands import Deferred, IssueNonce, LinkLearner
 from shared.services.context import Context
+from shared.services.messagebus import TryAgain
+from shared.services.unit_of_work import UnitOfWork
 from shared.wire import Association, NonceIssued, association_of, format_instant
 
 

@@ -2,13 +2,14 @@
 
 from shared import errors
 from shared.adapters.errors import InvalidContinuation
-from shared.adapters.unit_of_work import UnitOfWork
 from shared.domain import activity
 from shared.domain.model import PartnerUser
 from shared.errors import invalid_request
 from shared.services.caller import Caller
 from shared.services.commands import AddUser, ListUsers
 from shared.services.context import Context
+from shared.services.unit_of_work import UnitOfWork
+from shared.services.webhooks import record_activity
 from shared.wire import OrgUser, OrgUserPage, org_user_of
 
 
@@ -25,7 +26,7 @@ def add_user(ctx: Context, caller: Caller, command: AddUser) -> OrgUser:
                 tenant_id=caller.tenant_id, email=email, display_name=display_name, created_at=now
             )
             uow.stores.users.insert(user)
-            uow.stores.record_activity([activity.user_added(user)])
+            record_activity(uow.stores, [activity.user_added(user)])
             return org_user_of(user)
         if found.value.is_active:
             # A retry whose first try added the user: its entry may be missing.
@@ -34,7 +35,7 @@ def add_user(ctx: Context, caller: Caller, command: AddUser) -> OrgUser:
         written = uow.write_user(
             caller.tenant_id, email, lambda u: u.reactivated(display_name, now)
         )
-        uow.stores.record_activity([activity.user_reactivated(written.value, now)])
+        record_activity(uow.stores, [activity.user_reactivated(written.value, now)])
         return org_user_of(written.value)
 
     return ctx.run(attempt)

@@ -4,7 +4,6 @@ copied) and credit that missed its wake-up."""
 
 from datetime import datetime
 
-from shared.adapters.unit_of_work import UnitOfWork
 from shared.domain.learner import Learner
 from shared.domain.model import AssociationRecord
 from shared.domain.types import PROGRAMS, Program
@@ -12,6 +11,7 @@ from shared.services.caller import Caller
 from shared.services.claims import claim_is_dead, is_young, load_active_user
 from shared.services.context import Context
 from shared.services.scheduler import OVERDUE_AFTER
+from shared.services.unit_of_work import UnitOfWork
 from shared.wire import (
     CreditedCredential,
     PendingCredit,

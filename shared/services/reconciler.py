@@ -9,10 +9,11 @@ from functools import partial
 
 from shared import errors
 from shared.adapters.ports import Intent
-from shared.adapters.unit_of_work import TryAgain, UnitOfWork
 from shared.services.claims import claim_is_dead, drop_claim
 from shared.services.context import Context
 from shared.services.departure import finish_departure
+from shared.services.messagebus import TryAgain
+from shared.services.unit_of_work import UnitOfWork
 
 logger = logging.getLogger("skills_link.reconciler")
 

@@ -10,13 +10,14 @@ from functools import partial
 
 from shared.adapters.ports import Removal
 from shared.adapters.skills_report import report_row_of
-from shared.adapters.unit_of_work import UnitOfWork
 from shared.domain import activity
 from shared.domain.activity import ActivityRecord
 from shared.domain.learner import Learner
 from shared.domain.model import CreditedRecord
 from shared.observability import count
 from shared.services.context import Context
+from shared.services.unit_of_work import UnitOfWork
+from shared.services.webhooks import record_activity
 from shared.wire import ReportRow
 
 logger = logging.getLogger("skills_link.removals")
@@ -108,7 +109,7 @@ def refresh(ctx: Context, today: date, batch: int = 1_000) -> RefreshSummary:
                 by_org[removal.tenant_id] = by_org.get(removal.tenant_id, 0) + removed
             ctx.stores.removals.remove(removal)
         # One write per organization and month for the whole batch.
-        ctx.stores.record_activity(entries)
+        record_activity(ctx.stores, entries)
         logger.info(
             "Refresh progress: %d removal(s) read, %d row(s) removed so far",
             summary.removals_read,

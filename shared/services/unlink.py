@@ -4,7 +4,6 @@ to the user's row are the handler tables' business."""
 
 from shared import errors
 from shared.adapters.ports import Versioned
-from shared.adapters.unit_of_work import UnitOfWork
 from shared.domain.model import PartnerUser
 from shared.domain.types import Program
 from shared.errors import ServiceError
@@ -12,6 +11,7 @@ from shared.services.caller import Caller
 from shared.services.claims import drop_left_behind_claim, is_young, load_active_user, mark_seen
 from shared.services.commands import Deferred, Unlink
 from shared.services.context import Context
+from shared.services.unit_of_work import UnitOfWork
 
 
 def not_linked(program: Program) -> ServiceError:

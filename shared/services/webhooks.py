@@ -6,13 +6,14 @@ import json
 import logging
 import math
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
 from shared import errors
 from shared.adapters import webhook_http
-from shared.adapters.ports import Delivery
+from shared.adapters.ports import Delivery, Stores
+from shared.domain.activity import ActivityRecord
 from shared.domain.webhooks import (
     MAX_PER_ORGANIZATION,
     BadEndpoint,
@@ -50,6 +51,22 @@ def checked_address(endpoint: Endpoint, *, check: bool) -> IPAddress:
     if check and any(refused_address(a) for a in addresses):
         raise RefusedAddress(endpoint.host)
     return addresses[0]
+
+
+def record_activity(stores: Stores, entries: Sequence[ActivityRecord]) -> None:
+    """Write the entries, then hand each to the organization's endpoints that
+    subscribe to its type (a queue message each: a slow receiver never slows the
+    change). Endpoints are read from a short cache: an organization without
+    webhooks pays no request for them."""
+    if not entries:
+        return
+    stores.activity.put(entries)
+    for entry in entries:
+        for webhook in stores.webhooks.list(entry.tenant_id, cached=True):
+            if webhook.wants(entry.type):
+                stores.queue.send_delivery(
+                    Delivery(entry.tenant_id, webhook.id, entry.model_dump(mode="json"))
+                )
 
 
 def check_url(ctx: Context, url: str) -> str:

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from shared.adapters.errors import ConcurrencyConflict, InvalidContinuation
-from shared.adapters.ports import Delivery, ExpiryWarning, Intent, Removal, Versioned, Wake
-from shared.adapters.unit_of_work import Stores
+from shared.adapters.ports import Delivery, ExpiryWarning, Intent, Removal, Stores, Versioned, Wake
 from shared.bootstrap import build_context
 from shared.clock import Clock
 from shared.domain.activity import ActivityRecord

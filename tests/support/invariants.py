@@ -4,7 +4,7 @@ stored truth of the learners and partner users an operation touched."""
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from shared.adapters.unit_of_work import Stores
+from shared.adapters.ports import Stores
 from shared.domain.types import Program
 from shared.wire import ReportRow
 

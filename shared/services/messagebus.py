@@ -1,0 +1,70 @@
+"""Dispatch only: the events a commit collected go to the handlers the tables name
+(shared/services/handlers.py), and a use case that lost a race runs again. The one
+retry policy of the code lives here: `attempts` (jittered exponential waits) and `run`
+(a whole use case, then the contract's 503 busy)."""
+
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from shared import errors
+from shared.adapters.errors import ConcurrencyConflict
+from shared.domain.events import Event
+from shared.domain.learner import Learner
+from shared.observability import count
+
+MAX_ATTEMPTS = 12
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+class TryAgain(Exception):
+    """What this attempt read is changing under it (a link still committing, a
+    fence that lost its race): start the use case over from fresh reads."""
+
+
+def attempts(limit: int = MAX_ATTEMPTS) -> Iterator[int]:
+    """Attempt numbers, with a jittered exponential wait before every retry."""
+    for number in range(limit):
+        if number:
+            time.sleep(random.uniform(0, 0.005 * 2 ** min(number, 6)))
+        yield number
+
+
+Handler = Callable[[Any, Learner, Any], None]
+"""(event, the learner as committed, the unit of work)."""
+
+
+@dataclass(frozen=True)
+class HandlerTables:
+    before_commit: Mapping[type, Sequence[Handler]]
+    after_commit: Mapping[type, Sequence[Handler]]
+    on_conflict: Mapping[type, Sequence[Handler]]
+
+
+def dispatch(
+    table: Mapping[type, Sequence[Handler]], events: Sequence[Event], learner: Learner, uow: Any
+) -> None:
+    for event in events:
+        for handler in table.get(type(event), ()):
+            handler(event, learner, uow)
+
+
+def run(
+    new_unit_of_work: Callable[[], U],
+    use_case: Callable[[U, int], T],
+    first: U | None = None,
+) -> T:
+    """The use case with a fresh unit of work per attempt (the first attempt may go
+    on with one that already read what it needs), retried on a conflict; after
+    MAX_ATTEMPTS, the contract's 503 busy."""
+    for number in attempts():
+        uow = first if number == 0 and first is not None else new_unit_of_work()
+        try:
+            return use_case(uow, number)
+        except (ConcurrencyConflict, TryAgain):
+            count("skills_link.storage_conflicts_retried")
+            continue
+    raise errors.BUSY()
