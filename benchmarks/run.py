@@ -137,18 +137,16 @@ def round_trips(bench: Bench, connection: str, host: Any) -> None:
     api.add_user(world.admin(tenant), rich)
     api.profile(rich)
     for n in range(20):
-        credit_ingest.ingest(rt.services, event(rich_learner, n))
+        credit_ingest.ingest(rt.deps, event(rich_learner, n))
     figures["link with 20 earlier credentials"] = count(
         linking(rich, world.assertion(rich_learner))
     )
-    figures["event ingest"] = count(
-        lambda: credit_ingest.ingest(rt.services, event(rich_learner, 99))
-    )
+    figures["event ingest"] = count(lambda: credit_ingest.ingest(rt.deps, event(rich_learner, 99)))
     active = rt.stores.learners.load("learn", rich_learner, state_only=True).active
     assert active is not None
     world.clock.advance(timedelta(days=10, seconds=1))
     wake = Wake("learn", rich_learner, active.association_id, world.clock.now())
-    figures["credit apply"] = count(lambda: credit_apply.apply(rt.services, wake))
+    figures["credit apply"] = count(lambda: credit_apply.apply(rt.deps, wake))
     world.clock.advance(timedelta(days=31))
     figures["move to another organization"] = count(linking(mover, world.assertion(rich_learner)))
     leaving = world.person(tenant)
@@ -156,7 +154,7 @@ def round_trips(bench: Bench, connection: str, host: Any) -> None:
     api.link(leaving, "learn", world.assertion(unique("MCID")))
     figures["one departure"] = count(
         lambda: departure.depart_user(
-            rt.services, world.admin(tenant).caller, RemoveUser(email=leaving.email)
+            rt.deps, world.admin(tenant).caller, RemoveUser(email=leaving.email)
         )
     )
     for name, value in figures.items():
@@ -264,7 +262,7 @@ def _seed_due_credits(rt: Any, world: Any, count: int) -> None:
         )  # fmt: skip
         seeded = Learner.new("learn", learner)
         seeded.state = seeded.state.with_record(association)
-        seeded.touch()
+        seeded.fence()
         seeded.record_credential(
             CredentialRecord(id="AZ-104", kind="certification", title="T", completed_at=past),
             timedelta(days=10),
@@ -294,7 +292,7 @@ def cost_growth(bench: Bench, connection: str, sizes: Sizes) -> None:
         seed_due_rows(rt, unique("leaving"), learners=10, per_learner=2)
         counter.reset()
         started = time.perf_counter()
-        summary = refresh(rt.services, REFRESH_DAY)
+        summary = refresh(rt.deps, REFRESH_DAY)
         seconds = time.perf_counter() - started
         requests_by_size[users] = counter.total
         bench.add(f"refresh requests, 20 rows due among {users} users", counter.total, "requests",

@@ -25,7 +25,7 @@ def ingest_learning_event(msg: func.QueueMessage, context: func.Context) -> None
     def process(rt: "Runtime", text: str) -> None:
         event = credit_ingest.parse_event(text)
         annotate(program=event.program)
-        credit_ingest.ingest(rt.services, event)
+        credit_ingest.ingest(rt.deps, event)
 
     handle_message(
         msg,
@@ -47,7 +47,7 @@ def apply_due_credit(msg: func.QueueMessage, context: func.Context) -> None:
     def process(rt: "Runtime", text: str) -> None:
         wake = credit_apply.parse_wake(text)
         annotate(program=wake.program)
-        credit_apply.apply(rt.services, wake)
+        credit_apply.apply(rt.deps, wake)
 
     handle_message(
         msg,
@@ -67,7 +67,7 @@ def send_due_credit_wakes(timer: func.TimerRequest, context: func.Context) -> No
     from shared.services import scheduler
 
     def work(rt: "Runtime") -> str:
-        return f"{scheduler.send_due_wakes(rt.services)} due wake-up(s) sent"
+        return f"{scheduler.send_due_wakes(rt.deps)} due wake-up(s) sent"
 
     handle_timer(context, operation="scheduler", work=work)
 
@@ -80,6 +80,6 @@ def send_expiry_warnings(timer: func.TimerRequest, context: func.Context) -> Non
     from shared.services import expiry
 
     def work(rt: "Runtime") -> str:
-        return f"{expiry.send_expiry_warnings(rt.services)} expiry warning(s) written"
+        return f"{expiry.send_expiry_warnings(rt.deps)} expiry warning(s) written"
 
     handle_timer(context, operation="expiry_warnings", work=work)

@@ -20,7 +20,7 @@ def link_learner(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
     from shared.services import link
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
-        result = link.link(rt.services, caller, lambda: link_command(req.get_body()))
+        result = link.link(rt.deps, caller, lambda: link_command(req.get_body()))
         return json_response(result.association, 201 if result.created else 200)
 
     return handle(req, act, context)
@@ -33,7 +33,7 @@ def link_nonce(req: func.HttpRequest, context: func.Context) -> func.HttpRespons
     from shared.services import link
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
-        issued = link.issue_nonce(rt.services, caller, lambda: nonce_command(req.get_body()))
+        issued = link.issue_nonce(rt.deps, caller, lambda: nonce_command(req.get_body()))
         return json_response(issued, 201)
 
     return handle(req, act, context)
@@ -63,6 +63,4 @@ def my_profile(req: func.HttpRequest, context: func.Context) -> func.HttpRespons
     from shared.entrypoints.responses import handle, json_response
     from shared.services import profile
 
-    return handle(
-        req, lambda rt, caller: json_response(profile.profile(rt.services, caller)), context
-    )
+    return handle(req, lambda rt, caller: json_response(profile.profile(rt.deps, caller)), context)

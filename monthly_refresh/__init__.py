@@ -24,4 +24,4 @@ def monthly_refresh(timer: func.TimerRequest, context: func.Context) -> None:
     from shared.entrypoints.background import handle_timer
     from shared.services import refresh
 
-    handle_timer(context, operation="refresh", work=lambda rt: refresh.run_and_report(rt.services))
+    handle_timer(context, operation="refresh", work=lambda rt: refresh.run_and_report(rt.deps))

@@ -23,7 +23,7 @@ def list_org_users(req: func.HttpRequest, context: func.Context) -> func.HttpRes
             caller,
             lambda: list_users_command(req.params.get("linked"), req.params.get("continuation")),
         )
-        return json_response(org_users.list_users(rt.services, caller, command))
+        return json_response(org_users.list_users(rt.deps, caller, command))
 
     return handle(req, act, context)
 
@@ -36,7 +36,7 @@ def add_org_user(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
         command = admin_command(caller, lambda: add_user_command(req.get_body()))
-        return json_response(org_users.add_user(rt.services, caller, command), 201)
+        return json_response(org_users.add_user(rt.deps, caller, command), 201)
 
     return handle(req, act, context)
 
@@ -50,7 +50,7 @@ def remove_org_user(req: func.HttpRequest, context: func.Context) -> func.HttpRe
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
         email = req.route_params.get("email")
         command = admin_command(caller, lambda: remove_user_command(email))
-        departed = departure.depart_user(rt.services, caller, command)
+        departed = departure.depart_user(rt.deps, caller, command)
         return json_response(departed, 200 if departed.already_departed else 202)
 
     return handle(req, act, context)

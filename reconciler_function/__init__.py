@@ -22,7 +22,7 @@ def reconcile(timer: func.TimerRequest, context: func.Context) -> None:
     from shared.services import reconciler
 
     def work(rt: "Runtime") -> str:
-        done = reconciler.reconcile(rt.services)
+        done = reconciler.reconcile(rt.deps)
         return f"{done.finished} interrupted change(s) finished, {done.left_for_next_run} left"
 
     handle_timer(context, operation="reconcile", work=work)

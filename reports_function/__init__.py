@@ -27,7 +27,7 @@ def skills_report(req: func.HttpRequest, context: func.Context) -> func.HttpResp
                 params.get("continuation"), params.get("status"), params.get("expiring_within")
             ),
         )
-        page = reports.skills_report(rt.services, caller, command)
+        page = reports.skills_report(rt.deps, caller, command)
         if "text/csv" in (req.headers.get("Accept") or "").lower():
             headers = {"x-continuation": page.continuation} if page.continuation else {}
             return func.HttpResponse(
@@ -49,7 +49,7 @@ def designations(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
         command = admin_command(caller, lambda: designations_command(req.params.get("on")))
-        return json_response(reports.designations(rt.services, caller, command))
+        return json_response(reports.designations(rt.deps, caller, command))
 
     return handle(req, act, context)
 
@@ -74,7 +74,7 @@ def activity_log(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
                 params.get("continuation"),
             ),
         )
-        page = activity_log.activity(rt.services, caller, command)
+        page = activity_log.activity(rt.deps, caller, command)
         if "text/csv" in (req.headers.get("Accept") or "").lower():
             headers = {"x-continuation": page.continuation} if page.continuation else {}
             return func.HttpResponse(

@@ -20,12 +20,12 @@ if TYPE_CHECKING:
 
     from shared.adapters.ports import Stores
     from shared.adapters.queues import QueueStore
-    from shared.services.context import Context
+    from shared.services.dependencies import Dependencies
 
 
 @dataclass
 class Runtime:
-    """Settings, clients, stores and the services' context, each built on first use."""
+    """Settings, clients, stores and the use cases' dependencies, each built on first use."""
 
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
@@ -95,19 +95,19 @@ class Runtime:
         )
 
     @cached_property
-    def services(self) -> "Context":
+    def deps(self) -> "Dependencies":
         return build_context(self.stores, self.settings, self.clock)
 
 
-def build_context(stores: "Stores", settings: Settings, clock: Clock) -> "Context":
-    """The services' context over any stores: Azure ones here, in-memory ones in
+def build_context(stores: "Stores", settings: Settings, clock: Clock) -> "Dependencies":
+    """The use cases' dependencies over any stores: Azure ones here, in-memory ones in
     the unit tests."""
     from shared.adapters.assertions import AssertionVerifiers
     from shared.domain.policy import AssociationPolicy
-    from shared.services.context import Context
+    from shared.services.dependencies import Dependencies
     from shared.services.handlers import HANDLERS
 
-    return Context(
+    return Dependencies(
         stores=stores,
         clock=clock,
         policy=AssociationPolicy(

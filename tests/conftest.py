@@ -7,7 +7,7 @@ from devtools import azurite as azurite_process
 from devtools.routing import Route, http_routes
 from devtools.tokens import KeyPair
 from shared import bootstrap as runtime
-from shared.services.context import Context
+from shared.services.dependencies import Dependencies
 from tests.support.api import FunctionClient
 from tests.support.clock import MutableClock
 from tests.support.fakes import bootstrap_test_app
@@ -37,7 +37,7 @@ def world(keys: dict[str, KeyPair], clock: MutableClock) -> World:
 
 
 @pytest.fixture
-def fake_ctx(keys: dict[str, KeyPair], clock: MutableClock) -> Context:
+def fake_deps(keys: dict[str, KeyPair], clock: MutableClock) -> Dependencies:
     return bootstrap_test_app(settings_for(keys), clock)
 
 

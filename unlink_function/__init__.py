@@ -19,7 +19,7 @@ def unlink_learner(req: func.HttpRequest, context: func.Context) -> func.HttpRes
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
         program = req.route_params.get("program")
-        unlink.unlink(rt.services, caller, lambda: unlink_command(program))
+        unlink.unlink(rt.deps, caller, lambda: unlink_command(program))
         return func.HttpResponse(status_code=204)
 
     return handle(req, act, context)

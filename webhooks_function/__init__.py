@@ -21,7 +21,7 @@ def add_webhook(req: func.HttpRequest, context: func.Context) -> func.HttpRespon
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
         command = admin_command(caller, lambda: webhook_command(req.get_body()))
-        return json_response(webhooks.create(rt.services, caller, command), 201)
+        return json_response(webhooks.create(rt.deps, caller, command), 201)
 
     return handle(req, act, context)
 
@@ -32,7 +32,7 @@ def list_webhooks(req: func.HttpRequest, context: func.Context) -> func.HttpResp
     from shared.services import webhooks
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
-        return json_response(webhooks.listed(rt.services, caller))
+        return json_response(webhooks.listed(rt.deps, caller))
 
     return handle(req, act, context)
 
@@ -43,7 +43,7 @@ def delete_webhook(req: func.HttpRequest, context: func.Context) -> func.HttpRes
     from shared.services import webhooks
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
-        webhooks.delete(rt.services, caller, req.route_params.get("id"))
+        webhooks.delete(rt.deps, caller, req.route_params.get("id"))
         return func.HttpResponse(status_code=204)
 
     return handle(req, act, context)
@@ -55,7 +55,7 @@ def test_webhook(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
     from shared.services import webhooks
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
-        webhooks.ping(rt.services, caller, req.route_params.get("id"))
+        webhooks.ping(rt.deps, caller, req.route_params.get("id"))
         return func.HttpResponse(status_code=202)
 
     return handle(req, act, context)
@@ -73,5 +73,5 @@ def deliver_webhook(msg: func.QueueMessage, context: func.Context) -> None:
         operation="webhook_delivery",
         queue=WEBHOOK_DELIVERIES,
         poison_queue=WEBHOOK_DELIVERIES_POISON,
-        process=lambda rt, text: str(webhooks.deliver(rt.services, webhooks.parse_delivery(text))),
+        process=lambda rt, text: str(webhooks.deliver(rt.deps, webhooks.parse_delivery(text))),
     )

@@ -100,7 +100,7 @@ class Learner:
         self.state_changed = True
         self.events.append(AssociationEnded(ended, active_after=self.active))
 
-    def touch(self) -> None:
+    def fence(self) -> None:
         """Re-write the state row as it is, so a request that read it earlier can no
         longer commit (fencing a claim left behind by a crashed link)."""
         self.state_changed = True

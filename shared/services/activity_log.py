@@ -5,16 +5,16 @@ from shared.adapters.errors import InvalidContinuation
 from shared.errors import invalid_request
 from shared.services.caller import Caller
 from shared.services.commands import ReadActivity
-from shared.services.context import Context
+from shared.services.dependencies import Dependencies
 from shared.wire import ActivityPage, activity_entry_of
 
 
-def activity(ctx: Context, caller: Caller, command: ReadActivity) -> ActivityPage:
+def activity(deps: Dependencies, caller: Caller, command: ReadActivity) -> ActivityPage:
     caller.require_admin()
-    now = ctx.clock.now()
-    kept_from = now - ctx.activity_retention
+    now = deps.clock.now()
+    kept_from = now - deps.activity_retention
     newest = command.until or now
-    oldest = command.since or newest - ctx.activity_retention
+    oldest = command.since or newest - deps.activity_retention
     if oldest > newest:
         raise invalid_request("since", "since is after until.")
     # Nothing is kept before the retention or written after now: reading there
@@ -23,7 +23,7 @@ def activity(ctx: Context, caller: Caller, command: ReadActivity) -> ActivityPag
     if oldest > newest:
         return ActivityPage(entries=[], continuation=None)
     try:
-        entries, token = ctx.stores.activity.page(
+        entries, token = deps.stores.activity.page(
             caller.tenant_id,
             since=oldest,
             until=newest,

@@ -9,7 +9,7 @@ from datetime import datetime
 from shared.adapters.ports import Wake
 from shared.domain.types import program_named
 from shared.observability import count, record
-from shared.services.context import Context
+from shared.services.dependencies import Dependencies
 from shared.services.poison import PoisonMessage
 from shared.services.unit_of_work import UnitOfWork
 
@@ -62,5 +62,5 @@ def apply_wake(uow: UnitOfWork, wake: Wake) -> int:
     return credited
 
 
-def apply(ctx: Context, wake: Wake) -> int:
-    return ctx.run(lambda uow, _: apply_wake(uow, wake))
+def apply(deps: Dependencies, wake: Wake) -> int:
+    return deps.run(lambda uow, _: apply_wake(uow, wake))

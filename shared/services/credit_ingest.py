@@ -6,7 +6,7 @@ import json
 from pydantic import ValidationError
 
 from shared.domain.model import CredentialRecord
-from shared.services.context import Context
+from shared.services.dependencies import Dependencies
 from shared.services.poison import PoisonMessage
 from shared.services.unit_of_work import UnitOfWork
 from shared.wire import LearningEvent
@@ -28,7 +28,7 @@ def parse_event(text: str) -> LearningEvent:
         raise PoisonMessage(event_id, f"{where}: {first['msg']}") from error
 
 
-def ingest(ctx: Context, event: LearningEvent) -> None:
+def ingest(deps: Dependencies, event: LearningEvent) -> None:
     """The credential is written in one transaction with the learner's state row as
     read, so a link committing meanwhile makes it conflict and look again: an
     ingest and a link can never both miss each other."""
@@ -48,4 +48,4 @@ def ingest(ctx: Context, event: LearningEvent) -> None:
         learner.record_credential(reported, uow.credit_delay)
         uow.commit(learner)
 
-    ctx.run(attempt)
+    deps.run(attempt)

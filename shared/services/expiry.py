@@ -10,15 +10,15 @@ from datetime import datetime
 from shared.adapters.ports import ExpiryWarning
 from shared.domain import activity
 from shared.domain.activity import ActivityRecord
-from shared.services.context import Context
+from shared.services.dependencies import Dependencies
 from shared.services.webhooks import record_activity
 
 logger = logging.getLogger("skills_link.expiry")
 WARNINGS_PER_BATCH = 1_000
 
 
-def _entry(ctx: Context, warning: ExpiryWarning) -> ActivityRecord | None:
-    learner = ctx.stores.learners.load(warning.program, warning.learner_id)
+def _entry(deps: Dependencies, warning: ExpiryWarning) -> ActivityRecord | None:
+    learner = deps.stores.learners.load(warning.program, warning.learner_id)
     row = next(
         (
             c
@@ -30,7 +30,7 @@ def _entry(ctx: Context, warning: ExpiryWarning) -> ActivityRecord | None:
     if row is None or row.credential.expires_at != warning.expires_at:
         return None
     expiring = warning.kind == "expiring"
-    at: datetime = warning.expires_at - ctx.expiry_warning if expiring else warning.expires_at
+    at: datetime = warning.expires_at - deps.expiry_warning if expiring else warning.expires_at
     return activity.credential_entry(
         "credential.expiring" if expiring else "credential.expired",
         warning.program,
@@ -41,19 +41,19 @@ def _entry(ctx: Context, warning: ExpiryWarning) -> ActivityRecord | None:
     )
 
 
-def send_expiry_warnings(ctx: Context) -> int:
+def send_expiry_warnings(deps: Dependencies) -> int:
     """How many entries were written. Safe to run twice or after a crash: an entry's
     id comes from the credential and its expiry, and the index row goes after it."""
-    today = ctx.clock.now().date()
+    today = deps.clock.now().date()
     written = 0
     while True:
-        due = ctx.stores.expiry_warnings.due(today, WARNINGS_PER_BATCH)
+        due = deps.stores.expiry_warnings.due(today, WARNINGS_PER_BATCH)
         if not due:
             break
-        entries = [entry for entry in (_entry(ctx, w) for w in due) if entry is not None]
-        record_activity(ctx.stores, entries)
+        entries = [entry for entry in (_entry(deps, w) for w in due) if entry is not None]
+        record_activity(deps.stores, entries)
         for warning in due:
-            ctx.stores.expiry_warnings.remove(warning)
+            deps.stores.expiry_warnings.remove(warning)
         written += len(entries)
     if written:
         logger.info("Wrote %d expiry warning(s) to the activity log", written)

@@ -22,12 +22,12 @@ from shared.services.unit_of_work import UnitOfWork
 from shared.services.webhooks import record_activity
 
 
-def claim_user_row(event: AssociationStarted, learner: Learner, uow: UnitOfWork) -> None:
+def reserve_user_row(event: AssociationStarted, learner: Learner, uow: UnitOfWork) -> None:
     started = event.association
     uow.write_user(started.tenant_id, started.user_email, lambda u: u.with_record(started))
 
 
-def release_claim(event: AssociationStarted, learner: Learner, uow: UnitOfWork) -> None:
+def release_reservation(event: AssociationStarted, learner: Learner, uow: UnitOfWork) -> None:
     started = event.association
     uow.change_user(
         started.tenant_id, started.user_email, lambda u: u.without(started.association_id)
@@ -273,7 +273,7 @@ def project_to_skills_report(event: Credited, learner: Learner, uow: UnitOfWork)
 
 HANDLERS = HandlerTables(
     before_commit={
-        AssociationStarted: [claim_user_row, schedule_credit_of_earlier_credentials],
+        AssociationStarted: [reserve_user_row, schedule_credit_of_earlier_credentials],
         AssociationEnded: [file_removal],
         CredentialRecorded: [schedule_credit_wake, schedule_expiry_warnings_of_a_renewal],
         Credited: [schedule_expiry_warnings],
@@ -285,6 +285,6 @@ HANDLERS = HandlerTables(
         Credited: [project_to_skills_report, record_credited],
     },
     on_conflict={
-        AssociationStarted: [release_claim],
+        AssociationStarted: [release_reservation],
     },
 )

@@ -18,10 +18,15 @@ from shared.domain.policy import AssociationPolicy, Limit
 from shared.errors import ServiceError, invalid_assertion
 from shared.observability import count
 from shared.services.caller import Caller
-from shared.services.claims import drop_left_behind_claim, is_young, load_active_user, mark_seen
 from shared.services.commands import Deferred, IssueNonce, LinkLearner
-from shared.services.context import Context
+from shared.services.dependencies import Dependencies
 from shared.services.messagebus import TryAgain
+from shared.services.reservations import (
+    drop_left_behind_reservation,
+    is_young,
+    load_active_user,
+    mark_seen,
+)
 from shared.services.unit_of_work import UnitOfWork
 from shared.wire import Association, NonceIssued, association_of, format_instant
 
@@ -41,20 +46,20 @@ def association_limited(policy: AssociationPolicy, limit: Limit, now: datetime) 
     )
 
 
-def link(ctx: Context, caller: Caller, command: Deferred[LinkLearner]) -> LinkResult:
-    first = ctx.unit_of_work()
+def link(deps: Dependencies, caller: Caller, command: Deferred[LinkLearner]) -> LinkResult:
+    first = deps.unit_of_work()
     found = load_active_user(first, caller)
     try:
         request = command()
-        proof = ctx.verifiers.for_program(request.program).verify(
-            request.assertion, ctx.clock.now()
+        proof = deps.verifiers.for_program(request.program).verify(
+            request.assertion, deps.clock.now()
         )
 
         def attempt(uow: UnitOfWork, number: int) -> LinkResult:
             current = found if number == 0 else load_active_user(uow, caller)
-            return _link_once(ctx, uow, current, proof, caller)
+            return _link_once(deps, uow, current, proof, caller)
 
-        result = ctx.run(attempt, first)
+        result = deps.run(attempt, first)
     except ServiceError:
         mark_seen(first, caller)
         raise
@@ -63,13 +68,13 @@ def link(ctx: Context, caller: Caller, command: Deferred[LinkLearner]) -> LinkRe
     return result
 
 
-def issue_nonce(ctx: Context, caller: Caller, command: Deferred[IssueNonce]) -> NonceIssued:
+def issue_nonce(deps: Dependencies, caller: Caller, command: Deferred[IssueNonce]) -> NonceIssued:
     """POST /me/links/nonce: a single-use value for the program's sign-in page to put
     in the assertion, so that an assertion links only the person who asked for it."""
-    uow = ctx.unit_of_work()
+    uow = deps.unit_of_work()
     load_active_user(uow, caller)
     program = command().program
-    now = ctx.clock.now()
+    now = deps.clock.now()
     nonce = secrets.token_urlsafe(24)
     if (
         uow.change_user(caller.tenant_id, caller.email, lambda u: u.with_nonce(program, nonce, now))
@@ -87,13 +92,13 @@ def _already_active(uow: UnitOfWork, learner: Learner, record: AssociationRecord
 
 
 def _link_once(
-    ctx: Context,
+    deps: Dependencies,
     uow: UnitOfWork,
     found: Versioned[PartnerUser],
     proof: LearnerProof,
     caller: Caller,
 ) -> LinkResult:
-    now = ctx.clock.now()
+    now = deps.clock.now()
     user = found.value
     uow.stage_user(user)
     learner = uow.stores.learners.load(proof.program, proof.learner_id)
@@ -114,7 +119,7 @@ def _link_once(
     if proof.program == "learn" and not proof.has_msa:
         raise errors.LEARN_PROFILE_HAS_NO_MSA()
 
-    answered = _rule_4_against_the_truth(uow, user, learner, proof, now)
+    answered = _answer_from_current_link(uow, user, learner, proof, now)
     if answered is not None:
         return answered
 
@@ -123,9 +128,9 @@ def _link_once(
         uow.change_user(user.tenant_id, user.email, lambda u: u.with_record(previous))
         return _already_active(uow, learner, previous)
 
-    limit = ctx.policy.limit_at(learner.start_times, now)
+    limit = deps.policy.limit_at(learner.start_times, now)
     if limit is not None:
-        raise association_limited(ctx.policy, limit, now)
+        raise association_limited(deps.policy, limit, now)
 
     record = AssociationRecord(
         association_id=uuid.uuid4().hex,
@@ -145,7 +150,7 @@ def _link_once(
     return LinkResult(association_of(record), created=True)
 
 
-def _rule_4_against_the_truth(
+def _answer_from_current_link(
     uow: UnitOfWork, user: PartnerUser, learner: Learner, proof: LearnerProof, now: datetime
 ) -> LinkResult | None:
     """Rule 4: the user's current link in the program answers 200 (same learner) or
@@ -170,5 +175,5 @@ def _rule_4_against_the_truth(
         if current.learner_id == proof.learner_id:
             raise TryAgain
         raise errors.ALREADY_LINKED()
-    drop_left_behind_claim(uow, current)
+    drop_left_behind_reservation(uow, current)
     raise TryAgain

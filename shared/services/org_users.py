@@ -7,13 +7,13 @@ from shared.domain.model import PartnerUser
 from shared.errors import invalid_request
 from shared.services.caller import Caller
 from shared.services.commands import AddUser, ListUsers
-from shared.services.context import Context
+from shared.services.dependencies import Dependencies
 from shared.services.unit_of_work import UnitOfWork
 from shared.services.webhooks import record_activity
 from shared.wire import OrgUser, OrgUserPage, org_user_of
 
 
-def add_user(ctx: Context, caller: Caller, command: AddUser) -> OrgUser:
+def add_user(deps: Dependencies, caller: Caller, command: AddUser) -> OrgUser:
     """A new work account, or a departed one made active again."""
     caller.require_admin()
     email, display_name = command.email, command.display_name
@@ -38,7 +38,7 @@ def add_user(ctx: Context, caller: Caller, command: AddUser) -> OrgUser:
         record_activity(uow.stores, [activity.user_reactivated(written.value, now)])
         return org_user_of(written.value)
 
-    return ctx.run(attempt)
+    return deps.run(attempt)
 
 
 def _latest_entry(user: PartnerUser) -> activity.ActivityRecord:
@@ -47,10 +47,10 @@ def _latest_entry(user: PartnerUser) -> activity.ActivityRecord:
     return activity.user_added(user)
 
 
-def list_users(ctx: Context, caller: Caller, command: ListUsers) -> OrgUserPage:
+def list_users(deps: Dependencies, caller: Caller, command: ListUsers) -> OrgUserPage:
     caller.require_admin()
     try:
-        users, next_token = ctx.stores.users.page(
+        users, next_token = deps.stores.users.page(
             caller.tenant_id, linked=command.linked, continuation=command.continuation
         )
     except InvalidContinuation as error:

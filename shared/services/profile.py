@@ -8,8 +8,8 @@ from shared.domain.learner import Learner
 from shared.domain.model import AssociationRecord
 from shared.domain.types import PROGRAMS, Program
 from shared.services.caller import Caller
-from shared.services.claims import claim_is_dead, is_young, load_active_user
-from shared.services.context import Context
+from shared.services.dependencies import Dependencies
+from shared.services.reservations import is_young, load_active_user, reservation_is_dead
 from shared.services.scheduler import OVERDUE_AFTER
 from shared.services.unit_of_work import UnitOfWork
 from shared.wire import (
@@ -35,13 +35,13 @@ def _credit_overdue(uow: UnitOfWork, learner: Learner, active: AssociationRecord
     return learner
 
 
-def profile(ctx: Context, caller: Caller) -> Profile:
-    return ctx.run(lambda uow, _: _profile_once(ctx, uow, caller))
+def profile(deps: Dependencies, caller: Caller) -> Profile:
+    return deps.run(lambda uow, _: _profile_once(deps, uow, caller))
 
 
-def _profile_once(ctx: Context, uow: UnitOfWork, caller: Caller) -> Profile:
+def _profile_once(deps: Dependencies, uow: UnitOfWork, caller: Caller) -> Profile:
     found = load_active_user(uow, caller)
-    now = ctx.clock.now()
+    now = deps.clock.now()
     user = found.value
     repaired = user.signed_in(now, caller.object_id)
     programs: dict[Program, ProgramStatus] = {}
@@ -58,7 +58,7 @@ def _profile_once(ctx: Context, uow: UnitOfWork, caller: Caller) -> Profile:
             if truth is None and is_young(latest, now):
                 active = latest
             elif truth is None:
-                if claim_is_dead(uow, latest):
+                if reservation_is_dead(uow, latest):
                     repaired = repaired.without(latest.association_id)
             else:
                 repaired = repaired.with_record(truth)
@@ -67,23 +67,23 @@ def _profile_once(ctx: Context, uow: UnitOfWork, caller: Caller) -> Profile:
                 learner = _credit_overdue(uow, learner, active)
                 pending += [
                     PendingCredit(
-                        credential=credential_of(c, now, ctx.expiry_warning), due_at=due_at
+                        credential=credential_of(c, now, deps.expiry_warning), due_at=due_at
                     )
-                    for c, due_at in learner.pending(active, ctx.credit_delay)
+                    for c, due_at in learner.pending(active, deps.credit_delay)
                 ]
             credited += [
                 CreditedCredential(
-                    credential=credential_of(c.credential, now, ctx.expiry_warning),
+                    credential=credential_of(c.credential, now, deps.expiry_warning),
                     credited_at=c.credited_at,
                     removal_on=c.removal_on,
                 )
                 for c in learner.credited
                 if c.tenant_id == user.tenant_id and c.user_email == user.email
             ]
-        limit = ctx.policy.limit_at(starts, now)
+        limit = deps.policy.limit_at(starts, now)
         programs[program] = ProgramStatus(
             active=association_of(active) if active else None,
-            associations_in_window=ctx.policy.starts_in_window(starts, now),
+            associations_in_window=deps.policy.starts_in_window(starts, now),
             next_association_available_at=limit.next_available_at if limit else None,
         )
     if repaired != user:

@@ -9,10 +9,10 @@ from functools import partial
 
 from shared import errors
 from shared.adapters.ports import Intent
-from shared.services.claims import claim_is_dead, drop_claim
-from shared.services.context import Context
 from shared.services.departure import finish_departure
+from shared.services.dependencies import Dependencies
 from shared.services.messagebus import TryAgain
+from shared.services.reservations import drop_reservation, reservation_is_dead
 from shared.services.unit_of_work import UnitOfWork
 
 logger = logging.getLogger("skills_link.reconciler")
@@ -29,16 +29,16 @@ class Reconciled:
     left_for_next_run: int = 0
 
 
-def reconcile(ctx: Context, limit: int = INTENTS_PER_RUN) -> Reconciled:
+def reconcile(deps: Dependencies, limit: int = INTENTS_PER_RUN) -> Reconciled:
     done = Reconciled()
-    for intent in ctx.stores.intents.older_than(ctx.clock.now() - IN_FLIGHT, limit):
+    for intent in deps.stores.intents.older_than(deps.clock.now() - IN_FLIGHT, limit):
         try:
-            _finish(ctx, intent)
+            _finish(deps, intent)
         except errors.ServiceError as busy:
             logger.warning("Intent %s left for the next run: %s", intent.kind, busy.code)
             done.left_for_next_run += 1
             continue
-        ctx.stores.intents.remove(intent)
+        deps.stores.intents.remove(intent)
         done.finished += 1
     if done.finished or done.left_for_next_run:
         logger.warning(
@@ -49,13 +49,13 @@ def reconcile(ctx: Context, limit: int = INTENTS_PER_RUN) -> Reconciled:
     return done
 
 
-def _finish(ctx: Context, intent: Intent) -> None:
+def _finish(deps: Dependencies, intent: Intent) -> None:
     if intent.kind == "departure":
-        found = ctx.stores.users.get(intent.tenant_id, intent.email)
+        found = deps.stores.users.get(intent.tenant_id, intent.email)
         if found is not None and not found.value.is_active:
-            finish_departure(ctx, found.value)
+            finish_departure(deps, found.value)
         return
-    ctx.run(partial(_finish_association, intent=intent))
+    deps.run(partial(_finish_association, intent=intent))
 
 
 def _finish_association(uow: UnitOfWork, _: int, *, intent: Intent) -> None:
@@ -68,9 +68,9 @@ def _finish_association(uow: UnitOfWork, _: int, *, intent: Intent) -> None:
         found = uow.user(intent.tenant_id, intent.email)
         claim = found.value.find_association(intent.association_id) if found else None
         if claim is not None:
-            if not claim_is_dead(uow, claim):
+            if not reservation_is_dead(uow, claim):
                 raise TryAgain
-            drop_claim(uow, claim)
+            drop_reservation(uow, claim)
         return
     if truth.is_active:
         uow.finish(learner, learner.started_events(truth))

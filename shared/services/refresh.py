@@ -15,7 +15,7 @@ from shared.domain.activity import ActivityRecord
 from shared.domain.learner import Learner
 from shared.domain.model import CreditedRecord
 from shared.observability import count
-from shared.services.context import Context
+from shared.services.dependencies import Dependencies
 from shared.services.unit_of_work import UnitOfWork
 from shared.services.webhooks import record_activity
 from shared.wire import ReportRow
@@ -83,17 +83,17 @@ def _remove_due_rows(
     return len(doomed), len(rows) - len(doomed)
 
 
-def refresh(ctx: Context, today: date, batch: int = 1_000) -> RefreshSummary:
+def refresh(deps: Dependencies, today: date, batch: int = 1_000) -> RefreshSummary:
     """Safe to run twice or after a crash."""
     summary = RefreshSummary()
     while True:
-        due = ctx.stores.removals.due(today, batch)
+        due = deps.stores.removals.due(today, batch)
         if not due:
             break
         entries: list[ActivityRecord] = []
         for removal in due:
             summary.removals_read += 1
-            removed, kept = ctx.run(
+            removed, kept = deps.run(
                 partial(
                     _remove_due_rows,
                     removal=removal,
@@ -107,9 +107,9 @@ def refresh(ctx: Context, today: date, batch: int = 1_000) -> RefreshSummary:
                 summary.rows_removed += removed
                 by_org = summary.removed_by_organization
                 by_org[removal.tenant_id] = by_org.get(removal.tenant_id, 0) + removed
-            ctx.stores.removals.remove(removal)
+            deps.stores.removals.remove(removal)
         # One write per organization and month for the whole batch.
-        record_activity(ctx.stores, entries)
+        record_activity(deps.stores, entries)
         logger.info(
             "Refresh progress: %d removal(s) read, %d row(s) removed so far",
             summary.removals_read,
@@ -117,8 +117,8 @@ def refresh(ctx: Context, today: date, batch: int = 1_000) -> RefreshSummary:
         )
     for tenant_id, removed in sorted(summary.removed_by_organization.items()):
         logger.info("Refresh removed %d row(s) of organization %s", removed, tenant_id)
-    cutoff = ctx.clock.now() - ctx.activity_retention
-    summary.activity_removed = ctx.stores.activity.remove_months_before(cutoff)
+    cutoff = deps.clock.now() - deps.activity_retention
+    summary.activity_removed = deps.stores.activity.remove_months_before(cutoff)
     if summary.activity_removed:
         logger.info(
             "Refresh removed %d activity entries of the months before %s",
@@ -128,15 +128,15 @@ def refresh(ctx: Context, today: date, batch: int = 1_000) -> RefreshSummary:
     return summary
 
 
-def run_and_report(ctx: Context) -> str:
+def run_and_report(deps: Dependencies) -> str:
     """Today's refresh for the timer; a failure says what is still due before it goes
     to the retry policy, so a run that gives up is visible."""
-    today = ctx.clock.now().date()
+    today = deps.clock.now().date()
     try:
-        summary = refresh(ctx, today)
+        summary = refresh(deps, today)
     except Exception:
         try:
-            remaining = len(ctx.stores.removals.due(today, 1_000))
+            remaining = len(deps.stores.removals.due(today, 1_000))
             what = f"{remaining}{'+' if remaining >= 1_000 else ''} removal(s)"
         except Exception:
             what = "an unknown number of removals (storage does not answer)"

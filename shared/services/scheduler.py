@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 
 from shared.services import credit_apply
-from shared.services.context import Context
+from shared.services.dependencies import Dependencies
 
 logger = logging.getLogger("skills_link.credits")
 
@@ -19,22 +19,22 @@ OVERDUE_AFTER = SCHEDULER_PERIOD + timedelta(minutes=10)
 wake-up message lost or failing): the scheduler and the profile apply it directly."""
 
 
-def send_due_wakes(ctx: Context) -> int:
-    now = ctx.clock.now()
-    wakes = ctx.stores.wakes.due(now, WAKES_PER_RUN)
+def send_due_wakes(deps: Dependencies) -> int:
+    now = deps.clock.now()
+    wakes = deps.stores.wakes.due(now, WAKES_PER_RUN)
     overdue = [w for w in wakes if now - w.due_at > OVERDUE_AFTER][:REPAIRS_PER_RUN]
     for wake in wakes:
         if wake not in overdue:
-            ctx.stores.queue.send_wake(wake)
+            deps.stores.queue.send_wake(wake)
     for wake in overdue:
         logger.warning(
             "Repairing credit overdue since %s for a %s learner", wake.due_at, wake.program
         )
         try:
-            credit_apply.apply(ctx, wake)
+            credit_apply.apply(deps, wake)
         except Exception:
             logger.exception("Repair failed; the wake-up stays for the next run")
-            ctx.stores.queue.send_wake(wake)
+            deps.stores.queue.send_wake(wake)
     if wakes:
         logger.info(
             "Sent %d credit wake-up(s) to the apply queue, repaired %d",

@@ -8,9 +8,14 @@ from shared.domain.model import PartnerUser
 from shared.domain.types import Program
 from shared.errors import ServiceError
 from shared.services.caller import Caller
-from shared.services.claims import drop_left_behind_claim, is_young, load_active_user, mark_seen
 from shared.services.commands import Deferred, Unlink
-from shared.services.context import Context
+from shared.services.dependencies import Dependencies
+from shared.services.reservations import (
+    drop_left_behind_reservation,
+    is_young,
+    load_active_user,
+    mark_seen,
+)
 from shared.services.unit_of_work import UnitOfWork
 
 
@@ -18,8 +23,8 @@ def not_linked(program: Program) -> ServiceError:
     return errors.NOT_LINKED(f"Your work account is not linked in {program}.")
 
 
-def unlink(ctx: Context, caller: Caller, command: Deferred[Unlink]) -> None:
-    first = ctx.unit_of_work()
+def unlink(deps: Dependencies, caller: Caller, command: Deferred[Unlink]) -> None:
+    first = deps.unit_of_work()
     load_active_user(first, caller)
     mark_seen(first, caller)
     program = command().program
@@ -27,7 +32,7 @@ def unlink(ctx: Context, caller: Caller, command: Deferred[Unlink]) -> None:
     def attempt(uow: UnitOfWork, _: int) -> None:
         _unlink_once(uow, load_active_user(uow, caller), program)
 
-    ctx.run(attempt, first)
+    deps.run(attempt, first)
 
 
 def _unlink_once(uow: UnitOfWork, found: Versioned[PartnerUser], program: Program) -> None:
@@ -39,7 +44,7 @@ def _unlink_once(uow: UnitOfWork, found: Versioned[PartnerUser], program: Progra
     truth = learner.association(current.association_id)
     if truth is None:
         if not is_young(current, now):
-            drop_left_behind_claim(uow, current)
+            drop_left_behind_reservation(uow, current)
         raise not_linked(program)
     if not truth.is_active:
         uow.finish(learner, learner.ended_events(truth))

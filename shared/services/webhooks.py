@@ -30,7 +30,7 @@ from shared.domain.webhooks import (
 from shared.errors import invalid_request
 from shared.services.caller import Caller
 from shared.services.commands import CreateWebhook
-from shared.services.context import Context
+from shared.services.dependencies import Dependencies
 from shared.wire import WebhookCreated, WebhookList, webhook_of
 
 logger = logging.getLogger("skills_link.webhooks")
@@ -69,14 +69,14 @@ def record_activity(stores: Stores, entries: Sequence[ActivityRecord]) -> None:
                 )
 
 
-def check_url(ctx: Context, url: str) -> str:
+def check_url(deps: Dependencies, url: str) -> str:
     """The url as stored, or the contract's 400 naming what is wrong with it."""
     url = url.strip()
     try:
-        endpoint = parse_endpoint(url, allow_local_http=ctx.allow_local_webhooks)
+        endpoint = parse_endpoint(url, allow_local_http=deps.allow_local_webhooks)
     except BadEndpoint as error:
         raise invalid_request("url", str(error)) from error
-    if ctx.check_webhook_addresses:
+    if deps.check_webhook_addresses:
         try:
             checked_address(endpoint, check=True)
         except webhook_http.Unresolvable as error:
@@ -88,9 +88,9 @@ def check_url(ctx: Context, url: str) -> str:
     return url
 
 
-def create(ctx: Context, caller: Caller, request: CreateWebhook) -> WebhookCreated:
+def create(deps: Dependencies, caller: Caller, request: CreateWebhook) -> WebhookCreated:
     caller.require_admin()
-    url = check_url(ctx, request.url)
+    url = check_url(deps, request.url)
     webhook = WebhookRecord(
         id=new_id(),
         tenant_id=caller.tenant_id,
@@ -98,41 +98,43 @@ def create(ctx: Context, caller: Caller, request: CreateWebhook) -> WebhookCreat
         events=sorted(set(request.events)),
         description=request.description.strip(),
         secret=new_secret(),
-        created_at=ctx.clock.now(),
+        created_at=deps.clock.now(),
     )
-    if not ctx.stores.webhooks.add(webhook, MAX_PER_ORGANIZATION):
+    if not deps.stores.webhooks.add(webhook, MAX_PER_ORGANIZATION):
         raise errors.TOO_MANY_WEBHOOKS()
     return WebhookCreated(**webhook_of(webhook).model_dump(), secret=webhook.secret)
 
 
-def listed(ctx: Context, caller: Caller) -> WebhookList:
+def listed(deps: Dependencies, caller: Caller) -> WebhookList:
     caller.require_admin()
-    return WebhookList(webhooks=[webhook_of(w) for w in ctx.stores.webhooks.list(caller.tenant_id)])
+    return WebhookList(
+        webhooks=[webhook_of(w) for w in deps.stores.webhooks.list(caller.tenant_id)]
+    )
 
 
-def delete(ctx: Context, caller: Caller, webhook_id: str | None) -> None:
+def delete(deps: Dependencies, caller: Caller, webhook_id: str | None) -> None:
     caller.require_admin()
     if not is_issued_id(webhook_id):
         raise errors.WEBHOOK_NOT_FOUND()
     assert webhook_id is not None
-    if not ctx.stores.webhooks.delete(caller.tenant_id, webhook_id):
+    if not deps.stores.webhooks.delete(caller.tenant_id, webhook_id):
         raise errors.WEBHOOK_NOT_FOUND()
 
 
-def ping(ctx: Context, caller: Caller, webhook_id: str | None) -> None:
+def ping(deps: Dependencies, caller: Caller, webhook_id: str | None) -> None:
     """One test delivery, at most once a minute per endpoint (a receiver that fails it
     gets no retries), so the call cannot be used to flood somebody's server."""
     caller.require_admin()
     if not is_issued_id(webhook_id):
         raise errors.WEBHOOK_NOT_FOUND()
     assert webhook_id is not None
-    now = ctx.clock.now()
-    found = ctx.stores.webhooks.get_versioned(caller.tenant_id, webhook_id)
+    now = deps.clock.now()
+    found = deps.stores.webhooks.get_versioned(caller.tenant_id, webhook_id)
     if found is None:
         raise errors.WEBHOOK_NOT_FOUND()
     wait = found.value.ping_wait(now)
     pinged = found.value.model_copy(update={"last_ping_at": now})
-    if wait is not None or not ctx.stores.webhooks.replace_if(pinged, found.etag):
+    if wait is not None or not deps.stores.webhooks.replace_if(pinged, found.etag):
         seconds = max(1, math.ceil(wait.total_seconds())) if wait is not None else 60
         raise errors.RATE_LIMITED(
             "An endpoint can be tested once a minute.", headers={"Retry-After": str(seconds)}
@@ -142,7 +144,7 @@ def ping(ctx: Context, caller: Caller, webhook_id: str | None) -> None:
         "type": "ping",
         "at": now.isoformat(),
     }
-    ctx.stores.queue.send_delivery(Delivery(caller.tenant_id, webhook_id, entry))
+    deps.stores.queue.send_delivery(Delivery(caller.tenant_id, webhook_id, entry))
 
 
 def parse_delivery(text: str) -> Delivery:
@@ -174,16 +176,16 @@ def post_json(
     return webhook_http.post(endpoint, target, body, headers, TIMEOUT_SECONDS)
 
 
-def deliver(ctx: Context, delivery: Delivery, post: Post = post_json) -> str:
+def deliver(deps: Dependencies, delivery: Delivery, post: Post = post_json) -> str:
     """What happened: delivered, retrying (sent again with the next delay), gave up
     (recorded on the endpoint, which five days of failures disable) or dropped."""
-    webhook = ctx.stores.webhooks.get(delivery.tenant_id, delivery.webhook_id)
+    webhook = deps.stores.webhooks.get(delivery.tenant_id, delivery.webhook_id)
     if webhook is None or webhook.disabled:
         return "dropped"
     is_ping = delivery.entry.get("type") == "ping"
     try:
-        endpoint = parse_endpoint(webhook.url, allow_local_http=ctx.allow_local_webhooks)
-        address: IPAddress | None = checked_address(endpoint, check=ctx.check_webhook_addresses)
+        endpoint = parse_endpoint(webhook.url, allow_local_http=deps.allow_local_webhooks)
+        address: IPAddress | None = checked_address(endpoint, check=deps.check_webhook_addresses)
     except (BadEndpoint, RefusedAddress):
         logger.warning("Webhook %s points where no delivery may go; dropped", webhook.id)
         return "dropped"
@@ -191,9 +193,9 @@ def deliver(ctx: Context, delivery: Delivery, post: Post = post_json) -> str:
         address = None
     # With the guard on, only a checked address is ever called; without it (local
     # development) the post resolves the name itself.
-    reachable = address is not None or not ctx.check_webhook_addresses
+    reachable = address is not None or not deps.check_webhook_addresses
     body = json.dumps(delivery.entry, separators=(",", ":")).encode()
-    timestamp = int(ctx.clock.now().timestamp())
+    timestamp = int(deps.clock.now().timestamp())
     message_id = str(delivery.entry["id"])
     headers = {
         "Content-Type": "application/json",
@@ -203,14 +205,14 @@ def deliver(ctx: Context, delivery: Delivery, post: Post = post_json) -> str:
     }
     if reachable and post(webhook.url, body, headers, address):
         if webhook.consecutive_failures and not is_ping:
-            ctx.stores.webhooks.put(webhook.succeeded())
+            deps.stores.webhooks.put(webhook.succeeded())
         return "delivered"
     if is_ping:
         return "gave up"
-    if delivery.attempt < len(ctx.webhook_retry_delays):
-        delay = ctx.webhook_retry_delays[delivery.attempt]
-        ctx.stores.queue.send_delivery(replace(delivery, attempt=delivery.attempt + 1), delay)
+    if delivery.attempt < len(deps.webhook_retry_delays):
+        delay = deps.webhook_retry_delays[delivery.attempt]
+        deps.stores.queue.send_delivery(replace(delivery, attempt=delivery.attempt + 1), delay)
         return "retrying"
-    ctx.stores.webhooks.put(webhook.failed(ctx.clock.now()))
+    deps.stores.webhooks.put(webhook.failed(deps.clock.now()))
     logger.warning("Webhook %s gave up on entry %s", webhook.id, message_id)
     return "gave up"

@@ -47,9 +47,9 @@ def admin(world: World) -> Person:
 def guard_on(azure_runtime: bootstrap.Runtime) -> None:
     """The service as it runs outside local development: the address guard on."""
     services = dataclasses.replace(
-        azure_runtime.services, check_webhook_addresses=True, allow_local_webhooks=False
+        azure_runtime.deps, check_webhook_addresses=True, allow_local_webhooks=False
     )
-    azure_runtime.__dict__["services"] = services
+    azure_runtime.__dict__["deps"] = services
 
 
 class Resolver:

@@ -296,7 +296,7 @@ def _violations(world: World, scenario: Scenario) -> list[str]:
     rt = runtime.current()
     return found + invariant_violations(
         rt.stores,
-        rt.services.credit_delay,
+        rt.deps.credit_delay,
         world.clock.now(),
         [("learn", learner) for learner in scenario.learners],
         [(person.tenant_id, person.email) for person in scenario.users],

@@ -133,7 +133,7 @@ def _race_link_with_ingest(
         with ThreadPoolExecutor(max_workers=2) as pool:
             linked = pool.submit(api.link, person, "learn", assertion)
             ingest = credit_ingest.parse_event(json.dumps(message))
-            pool.submit(credit_ingest.ingest, runtime.current().services, ingest).result()
+            pool.submit(credit_ingest.ingest, runtime.current().deps, ingest).result()
             assert linked.result().status == 201
     finally:
         learners.load = original

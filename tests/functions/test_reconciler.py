@@ -127,7 +127,7 @@ def test_reconciler_cost_is_one_request_with_nothing_to_repair_and_linear_in_int
     def cost() -> int:
         world.clock.advance(AFTER_THE_IN_FLIGHT_WINDOW)
         counter.reset()
-        reconciler.reconcile(counting.services)
+        reconciler.reconcile(counting.deps)
         return counter.total
 
     assert cost() == 1

@@ -74,8 +74,8 @@ def receiver() -> Iterator[Receiver]:
 def quick_retries(host: QueueHost, azure_runtime: bootstrap.Runtime) -> None:
     """Retries without waiting (the real delays are 5 s to 10 h)."""
     host.clear(EVENTS, f"{EVENTS}-poison", DUE, f"{DUE}-poison", DELIVERIES)
-    services = dataclasses.replace(azure_runtime.services, webhook_retry_delays=(timedelta(0),) * 3)
-    azure_runtime.__dict__["services"] = services
+    services = dataclasses.replace(azure_runtime.deps, webhook_retry_delays=(timedelta(0),) * 3)
+    azure_runtime.__dict__["deps"] = services
 
 
 def register(api: FunctionClient, admin: Person, url: str, events: list[str]) -> dict[str, Any]:

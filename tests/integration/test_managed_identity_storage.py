@@ -125,16 +125,16 @@ def test_link_ingest_apply_and_report_over_managed_identity_storage(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))  # trust the test's own certificate
     tokens = MintedTokens()
     runtime = bootstrap.Runtime(identity_settings(keys, ports), clock, credential=tokens)
-    ctx = runtime.services
+    deps = runtime.deps
     tenant = world.tenant()
     person = world.person(tenant)
-    ctx.stores.users.insert(
+    deps.stores.users.insert(
         PartnerUser(
             tenant_id=tenant, email=person.email, display_name="Pat", created_at=clock.now()
         )
     )
     learner = unique("MCID")
-    assert link.link(ctx, person.caller, link_body(world, ctx, person, learner)).created
+    assert link.link(deps, person.caller, link_body(world, deps, person, learner)).created
     completed = clock.now()
     event = {
         "event_id": unique("evt"),
@@ -144,13 +144,13 @@ def test_link_ingest_apply_and_report_over_managed_identity_storage(
         "credential": {"id": "AZ-104", "kind": "certification", "title": "Admin"},
         "completed_at": completed.isoformat(),
     }
-    credit_ingest.ingest(ctx, credit_ingest.parse_event(json.dumps(event)))
-    active = ctx.stores.learners.load("learn", learner, state_only=True).active
+    credit_ingest.ingest(deps, credit_ingest.parse_event(json.dumps(event)))
+    active = deps.stores.learners.load("learn", learner, state_only=True).active
     assert active is not None
     clock.advance(dt.timedelta(days=10))
     wake = Wake("learn", learner, active.association_id, completed + dt.timedelta(days=10))
-    assert credit_apply.apply(ctx, wake) == 1
-    rows = reports.skills_report(ctx, world.admin(tenant).caller, ReadReport()).rows
+    assert credit_apply.apply(deps, wake) == 1
+    rows = reports.skills_report(deps, world.admin(tenant).caller, ReadReport()).rows
     assert [(r.email, r.credential_id) for r in rows] == [(person.email, "AZ-104")]
     runtime.queues.send_text("learning-events", json.dumps(event))
     assert set(tokens.scopes) == {"https://storage.azure.com/.default"}

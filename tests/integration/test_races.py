@@ -29,13 +29,13 @@ def test_rule_10_ten_people_race_for_one_learner_exactly_one_association_starts(
     statuses = sorted(r.status for r in responses)
     assert statuses == [201] + [429] * 9, [r.body for r in responses]
     winner = next(p for p, r in zip(people, responses, strict=True) if r.status == 201)
-    ctx = runtime.current().stores
-    state = ctx.learners.load("learn", learner, state_only=True)
+    deps = runtime.current().stores
+    state = deps.learners.load("learn", learner, state_only=True)
     assert state.exists
     assert len(state.state.associations) == 1
     assert state.state.associations[0].user_email == winner.email
     for person in people:
-        found = ctx.users.get(person.tenant_id, person.email)
+        found = deps.users.get(person.tenant_id, person.email)
         assert found is not None
         expected = 1 if person is winner else 0
         assert len(found.value.associations) == expected, "a loser's claim was left behind"
@@ -58,13 +58,13 @@ def test_rule_10_one_person_links_two_learners_at_once_one_wins(
             )
         statuses = sorted(r.status for r in responses)
         assert statuses == [201, 409], [r.body for r in responses]
-        ctx = runtime.current().stores
-        found = ctx.users.get(person.tenant_id, person.email)
+        deps = runtime.current().stores
+        found = deps.users.get(person.tenant_id, person.email)
         assert found is not None
         active = [a for a in found.value.associations if a.is_active]
         assert len(active) == 1
         for learner in learners:
-            state = ctx.learners.load("learn", learner, state_only=True)
+            state = deps.learners.load("learn", learner, state_only=True)
             linked_here = state.active is not None
             assert linked_here == (learner == active[0].learner_id)
         assert api.unlink(person, "learn").status == 204

@@ -67,7 +67,7 @@ def seed_due_rows(rt: runtime.Runtime, tenant: str, learners: int, per_learner: 
         )
         seeded = Learner.new("learn", learner)
         seeded.state = LearnerState(program="learn", learner_id=learner, associations=[association])
-        seeded.touch()
+        seeded.fence()
         rt.stores.learners.commit(seeded)
         credited = [
             CreditedRecord(
@@ -100,7 +100,7 @@ def refresh_requests(azure_runtime: runtime.Runtime, other_users: int) -> tuple[
     tenant = unique("leaving-tenant")
     seed_due_rows(rt, tenant, learners=10, per_learner=2)
     counter.reset()
-    summary = refresh(rt.services, REFRESH_DAY)
+    summary = refresh(rt.deps, REFRESH_DAY)
     assert summary.rows_removed == 20
     assert rt.stores.report.page(tenant, None)[0] == []
     return counter.total, summary.rows_removed
@@ -138,7 +138,7 @@ def test_the_expiry_warnings_cost_grows_with_what_is_due_not_with_all_credential
                               datetime(2030, 1, 1, tzinfo=UTC))
             )  # fmt: skip
         counter.reset()
-        send_expiry_warnings(rt.services)
+        send_expiry_warnings(rt.deps)
         return counter.total
 
     few, many = requests_with(10), requests_with(400)

@@ -81,16 +81,16 @@ def test_round_trips_of_ingest_and_apply(
         )
         for n in range(20)
     ]
-    assert counted(counter, lambda: credit_ingest.ingest(rt.services, events[0])) == 2
+    assert counted(counter, lambda: credit_ingest.ingest(rt.deps, events[0])) == 2
     for item in events[1:-1]:
-        credit_ingest.ingest(rt.services, item)
+        credit_ingest.ingest(rt.deps, item)
     assert counted(counter, linking(api, person, world.assertion(learner))) == 5 + 1 + 2
     active = rt.stores.learners.load("learn", learner, state_only=True).active
     assert active is not None
     wake = Wake("learn", learner, active.association_id, completed)
-    assert counted(counter, lambda: credit_ingest.ingest(rt.services, events[-1])) == 3
+    assert counted(counter, lambda: credit_ingest.ingest(rt.deps, events[-1])) == 3
     world.clock.advance(timedelta(days=10))
-    assert counted(counter, lambda: credit_apply.apply(rt.services, wake)) == 4 + 1
+    assert counted(counter, lambda: credit_apply.apply(rt.deps, wake)) == 4 + 1
     assert len(rt.stores.report.page(tenant, None)[0]) == 20
 
 

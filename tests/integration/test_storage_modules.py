@@ -112,15 +112,15 @@ def test_learners_insert_replace_conflict(store: TableStore, learner_id: str) ->
     learner = f"{learner_id}-{unique('x')}"
     first, rival = (table.load("partner_university", learner) for _ in range(2))
     assert not first.exists
-    first.touch()
+    first.fence()
     table.commit(first)
-    rival.touch()
+    rival.fence()
     with pytest.raises(ConcurrencyConflict):
         table.commit(rival)
     stale = table.load("partner_university", learner, state_only=True)
     first.start(record(learner, "t", "e@x.com"))
     table.commit(first)
-    stale.touch()
+    stale.fence()
     with pytest.raises(ConcurrencyConflict):
         table.commit(stale)
     found = table.load("partner_university", learner, state_only=True)
@@ -258,11 +258,11 @@ def test_put_credited_conflicts_when_the_learner_changed_since_it_was_read(
     learners = LearnerTable(store)
     learner_id = unique("MCID")
     first = learners.load("learn", learner_id)
-    first.touch()
+    first.fence()
     learners.commit(first)
     late = learners.load("learn", learner_id)
     later = learners.load("learn", learner_id)
-    later.touch()
+    later.fence()
     learners.commit(later)
     with pytest.raises(ConcurrencyConflict):
         learners.put_credited(late, [])

@@ -14,7 +14,7 @@ from shared.domain.activity import ActivityRecord
 from shared.domain.learner import Learner
 from shared.domain.model import CredentialRecord, CreditedRecord, LearnerState, PartnerUser
 from shared.domain.webhooks import WebhookRecord
-from shared.services.context import Context
+from shared.services.dependencies import Dependencies
 from shared.settings import Settings
 from shared.wire import Program, ReportRow
 
@@ -332,6 +332,6 @@ def fake_stores() -> Stores:
     )
 
 
-def bootstrap_test_app(settings: Settings, clock: Clock) -> Context:
+def bootstrap_test_app(settings: Settings, clock: Clock) -> Dependencies:
     """The services exactly as bootstrap wires them, over in-memory stores."""
     return build_context(fake_stores(), settings, clock)

@@ -149,7 +149,7 @@ class World:
 
 
 def link_body(
-    world: World, ctx: Any, person: Person, learner_id: str, program: str = "learn", **kw: Any
+    world: World, deps: Any, person: Person, learner_id: str, program: str = "learn", **kw: Any
 ) -> "Callable[[], LinkLearner]":
     """A link command for calling the service directly, its assertion bound to a nonce
     issued to the person (as `FunctionClient.link` does over HTTP)."""
@@ -160,7 +160,7 @@ def link_body(
     def issue() -> str | None:
         try:
             asked = IssueNonce(program=program)
-            return link.issue_nonce(ctx, person.caller, lambda: asked).nonce
+            return link.issue_nonce(deps, person.caller, lambda: asked).nonce
         except ServiceError:
             return None
 

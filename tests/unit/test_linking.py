@@ -14,30 +14,30 @@ from shared.errors import ServiceError
 from shared.services import link, unlink
 from shared.services import profile as profiles
 from shared.services.commands import Deferred, LinkLearner
-from shared.services.context import Context
+from shared.services.dependencies import Dependencies
 from tests.support.fakes import FakeLearners, FakePartnerUsers
 from tests.support.world import Person, World, link_body, unique, unlinking
 
 
-def add(ctx: Context, person: Person) -> None:
-    ctx.stores.users.insert(
+def add(deps: Dependencies, person: Person) -> None:
+    deps.stores.users.insert(
         PartnerUser(
             tenant_id=person.tenant_id,
             email=person.email,
             display_name="P",
-            created_at=ctx.clock.now(),
+            created_at=deps.clock.now(),
         )
     )
 
 
-def body(world: World, learner: str, ctx: Context, person: Person) -> Deferred[LinkLearner]:
-    return link_body(world, ctx, person, learner)
+def body(world: World, learner: str, deps: Dependencies, person: Person) -> Deferred[LinkLearner]:
+    return link_body(world, deps, person, learner)
 
 
-def leave_claim_behind(ctx: Context, person: Person, learner: str) -> AssociationRecord:
+def leave_claim_behind(deps: Dependencies, person: Person, learner: str) -> AssociationRecord:
     """What a request that died after claiming the user's row leaves: a claim the
     learner's row never saw."""
-    found = ctx.stores.users.get(person.tenant_id, person.email)
+    found = deps.stores.users.get(person.tenant_id, person.email)
     assert found is not None
     claim = AssociationRecord(
         association_id="lost",
@@ -45,29 +45,29 @@ def leave_claim_behind(ctx: Context, person: Person, learner: str) -> Associatio
         learner_id=learner,
         tenant_id=person.tenant_id,
         user_email=person.email,
-        started_at=ctx.clock.now(),
+        started_at=deps.clock.now(),
         jti="lost-jti",
     )
-    ctx.stores.users.replace(found.value.with_record(claim), found.etag)
+    deps.stores.users.replace(found.value.with_record(claim), found.etag)
     return claim
 
 
-def losing_the_copy_to(ctx: Context, person: Person, action: Callable[[], object]) -> None:
+def losing_the_copy_to(deps: Dependencies, person: Person, action: Callable[[], object]) -> None:
     """Run `action`, then put the person's row back as it was: what a crash between
     the learner's commit and the copy to the user's row leaves behind."""
-    users = ctx.stores.users
+    users = deps.stores.users
     assert isinstance(users, FakePartnerUsers)
     stale = users.rows[(person.tenant_id, person.email)]
     action()
     users.rows[(person.tenant_id, person.email)] = stale
 
 
-def test_link_then_profile(fake_ctx: Context, world: World) -> None:
+def test_link_then_profile(fake_deps: Dependencies, world: World) -> None:
     person = world.person()
-    add(fake_ctx, person)
-    result = link.link(fake_ctx, person.caller, body(world, "MCID-1", fake_ctx, person))
+    add(fake_deps, person)
+    result = link.link(fake_deps, person.caller, body(world, "MCID-1", fake_deps, person))
     assert result.created
-    profile = profiles.profile(fake_ctx, person.caller)
+    profile = profiles.profile(fake_deps, person.caller)
     assert profile.programs["learn"].active == result.association
     assert profile.programs["learn"].associations_in_window == 1
     assert profile.programs["learn"].next_association_available_at == world.clock.now() + timedelta(
@@ -77,109 +77,111 @@ def test_link_then_profile(fake_ctx: Context, world: World) -> None:
     assert profile.programs["partner_university"].next_association_available_at is None
 
 
-def test_first_seen_at_is_the_first_call_and_written_once(fake_ctx: Context, world: World) -> None:
+def test_first_seen_at_is_the_first_call_and_written_once(
+    fake_deps: Dependencies, world: World
+) -> None:
     person = world.person()
-    add(fake_ctx, person)
+    add(fake_deps, person)
     first = world.clock.now()
     with pytest.raises(ServiceError):
-        link.link(fake_ctx, person.caller, lambda: link_command(b"{}"))
+        link.link(fake_deps, person.caller, lambda: link_command(b"{}"))
     world.clock.advance(timedelta(hours=1))
-    profiles.profile(fake_ctx, person.caller)
-    found = fake_ctx.stores.users.get(person.tenant_id, person.email)
+    profiles.profile(fake_deps, person.caller)
+    found = fake_deps.stores.users.get(person.tenant_id, person.email)
     assert found is not None
     assert found.value.first_seen_at == first
 
 
 def test_a_young_left_behind_claim_blocks_another_learner_as_in_flight(
-    fake_ctx: Context, world: World
+    fake_deps: Dependencies, world: World
 ) -> None:
     person = world.person()
-    add(fake_ctx, person)
-    leave_claim_behind(fake_ctx, person, "MCID-lost")
+    add(fake_deps, person)
+    leave_claim_behind(fake_deps, person, "MCID-lost")
     world.clock.advance(timedelta(seconds=30))
     with pytest.raises(ServiceError) as refused:
-        link.link(fake_ctx, person.caller, body(world, "MCID-other", fake_ctx, person))
+        link.link(fake_deps, person.caller, body(world, "MCID-other", fake_deps, person))
     assert refused.value.code == "already_linked"
 
 
 def test_an_old_left_behind_claim_is_fenced_and_dropped_so_the_person_can_link(
-    fake_ctx: Context, world: World
+    fake_deps: Dependencies, world: World
 ) -> None:
     person = world.person()
-    add(fake_ctx, person)
-    leave_claim_behind(fake_ctx, person, "MCID-lost")
+    add(fake_deps, person)
+    leave_claim_behind(fake_deps, person, "MCID-lost")
     world.clock.advance(timedelta(minutes=5))
-    result = link.link(fake_ctx, person.caller, body(world, "MCID-other", fake_ctx, person))
+    result = link.link(fake_deps, person.caller, body(world, "MCID-other", fake_deps, person))
     assert result.created
-    found = fake_ctx.stores.users.get(person.tenant_id, person.email)
+    found = fake_deps.stores.users.get(person.tenant_id, person.email)
     assert found is not None
     assert [a.learner_id for a in found.value.associations] == ["MCID-other"]
-    fenced = fake_ctx.stores.learners.load("learn", "MCID-lost", state_only=True)
+    fenced = fake_deps.stores.learners.load("learn", "MCID-lost", state_only=True)
     assert fenced.exists
     assert fenced.state.associations == []
 
 
 def test_the_profile_drops_an_old_left_behind_claim_and_shows_no_link(
-    fake_ctx: Context, world: World
+    fake_deps: Dependencies, world: World
 ) -> None:
     person = world.person()
-    add(fake_ctx, person)
-    leave_claim_behind(fake_ctx, person, "MCID-lost")
-    assert profiles.profile(fake_ctx, person.caller).programs["learn"].active is not None
+    add(fake_deps, person)
+    leave_claim_behind(fake_deps, person, "MCID-lost")
+    assert profiles.profile(fake_deps, person.caller).programs["learn"].active is not None
     world.clock.advance(timedelta(minutes=5))
-    profile = profiles.profile(fake_ctx, person.caller)
+    profile = profiles.profile(fake_deps, person.caller)
     assert profile.programs["learn"].active is None
     assert profile.history == []
 
 
 def test_a_lost_request_cannot_commit_after_its_claim_was_fenced(
-    fake_ctx: Context, world: World
+    fake_deps: Dependencies, world: World
 ) -> None:
     person = world.person()
-    add(fake_ctx, person)
-    lost_request = fake_ctx.stores.learners.load("learn", "MCID-lost")
+    add(fake_deps, person)
+    lost_request = fake_deps.stores.learners.load("learn", "MCID-lost")
     assert not lost_request.exists
-    claim = leave_claim_behind(fake_ctx, person, "MCID-lost")
+    claim = leave_claim_behind(fake_deps, person, "MCID-lost")
     world.clock.advance(timedelta(minutes=5))
-    profiles.profile(fake_ctx, person.caller)
+    profiles.profile(fake_deps, person.caller)
     lost_request.start(claim)
     with pytest.raises(ConcurrencyConflict):
-        fake_ctx.stores.learners.commit(lost_request)
+        fake_deps.stores.learners.commit(lost_request)
 
 
 def test_a_move_whose_copy_to_the_old_user_was_lost_is_repaired_on_their_profile_read(
-    fake_ctx: Context, world: World
+    fake_deps: Dependencies, world: World
 ) -> None:
     person_a, person_b = world.person(), world.person()
-    add(fake_ctx, person_a)
-    add(fake_ctx, person_b)
-    link.link(fake_ctx, person_a.caller, body(world, "MCID-9", fake_ctx, person_a))
+    add(fake_deps, person_a)
+    add(fake_deps, person_b)
+    link.link(fake_deps, person_a.caller, body(world, "MCID-9", fake_deps, person_a))
     world.clock.advance(timedelta(days=31))
-    moving = body(world, "MCID-9", fake_ctx, person_b)
-    losing_the_copy_to(fake_ctx, person_a, lambda: link.link(fake_ctx, person_b.caller, moving))
-    stale = fake_ctx.stores.users.get(person_a.tenant_id, person_a.email)
+    moving = body(world, "MCID-9", fake_deps, person_b)
+    losing_the_copy_to(fake_deps, person_a, lambda: link.link(fake_deps, person_b.caller, moving))
+    stale = fake_deps.stores.users.get(person_a.tenant_id, person_a.email)
     assert stale is not None and stale.value.linked_in("learn")
-    profile = profiles.profile(fake_ctx, person_a.caller)
+    profile = profiles.profile(fake_deps, person_a.caller)
     assert profile.programs["learn"].active is None
     assert profile.history[0].end_reason == "moved"
-    repaired = fake_ctx.stores.users.get(person_a.tenant_id, person_a.email)
+    repaired = fake_deps.stores.users.get(person_a.tenant_id, person_a.email)
     assert repaired is not None
     assert not repaired.value.linked_in("learn")
 
 
 def test_an_unlink_whose_copy_to_the_user_was_lost_still_lets_the_person_link_again(
-    fake_ctx: Context, world: World
+    fake_deps: Dependencies, world: World
 ) -> None:
     person = world.person()
-    add(fake_ctx, person)
-    link.link(fake_ctx, person.caller, body(world, "MCID-1", fake_ctx, person))
+    add(fake_deps, person)
+    link.link(fake_deps, person.caller, body(world, "MCID-1", fake_deps, person))
     losing_the_copy_to(
-        fake_ctx, person, lambda: unlink.unlink(fake_ctx, person.caller, unlinking())
+        fake_deps, person, lambda: unlink.unlink(fake_deps, person.caller, unlinking())
     )
     world.clock.advance(timedelta(days=31))
-    result = link.link(fake_ctx, person.caller, body(world, "MCID-2", fake_ctx, person))
+    result = link.link(fake_deps, person.caller, body(world, "MCID-2", fake_deps, person))
     assert result.created
-    found = fake_ctx.stores.users.get(person.tenant_id, person.email)
+    found = fake_deps.stores.users.get(person.tenant_id, person.email)
     assert found is not None
     assert [(a.learner_id, a.end_reason) for a in found.value.associations] == [
         ("MCID-1", "unlinked"),
@@ -188,33 +190,35 @@ def test_an_unlink_whose_copy_to_the_user_was_lost_still_lets_the_person_link_ag
 
 
 def test_unlink_of_an_association_that_already_moved_away_is_404_and_repairs(
-    fake_ctx: Context, world: World
+    fake_deps: Dependencies, world: World
 ) -> None:
     person_a, person_b = world.person(), world.person()
-    add(fake_ctx, person_a)
-    add(fake_ctx, person_b)
-    link.link(fake_ctx, person_a.caller, body(world, "MCID-5", fake_ctx, person_a))
+    add(fake_deps, person_a)
+    add(fake_deps, person_b)
+    link.link(fake_deps, person_a.caller, body(world, "MCID-5", fake_deps, person_a))
     world.clock.advance(timedelta(days=31))
-    moving = body(world, "MCID-5", fake_ctx, person_b)
-    losing_the_copy_to(fake_ctx, person_a, lambda: link.link(fake_ctx, person_b.caller, moving))
+    moving = body(world, "MCID-5", fake_deps, person_b)
+    losing_the_copy_to(fake_deps, person_a, lambda: link.link(fake_deps, person_b.caller, moving))
     with pytest.raises(ServiceError) as refused:
-        unlink.unlink(fake_ctx, person_a.caller, unlinking())
+        unlink.unlink(fake_deps, person_a.caller, unlinking())
     assert (refused.value.status, refused.value.code) == (404, "not_linked")
-    found = fake_ctx.stores.users.get(person_a.tenant_id, person_a.email)
+    found = fake_deps.stores.users.get(person_a.tenant_id, person_a.email)
     assert found is not None
     assert found.value.associations[0].end_reason == "moved"
 
 
-def test_departed_user_cannot_link_or_read(fake_ctx: Context, world: World) -> None:
+def test_departed_user_cannot_link_or_read(fake_deps: Dependencies, world: World) -> None:
     person = world.person()
-    add(fake_ctx, person)
-    found = fake_ctx.stores.users.get(person.tenant_id, person.email)
+    add(fake_deps, person)
+    found = fake_deps.stores.users.get(person.tenant_id, person.email)
     assert found is not None
-    fake_ctx.stores.users.replace(found.value.model_copy(update={"status": "departed"}), found.etag)
+    fake_deps.stores.users.replace(
+        found.value.model_copy(update={"status": "departed"}), found.etag
+    )
     for call in (
-        lambda: profiles.profile(fake_ctx, person.caller),
-        lambda: link.link(fake_ctx, person.caller, body(world, unique("M"), fake_ctx, person)),
-        lambda: unlink.unlink(fake_ctx, person.caller, unlinking()),
+        lambda: profiles.profile(fake_deps, person.caller),
+        lambda: link.link(fake_deps, person.caller, body(world, unique("M"), fake_deps, person)),
+        lambda: unlink.unlink(fake_deps, person.caller, unlinking()),
     ):
         with pytest.raises(ServiceError) as refused:
             call()
@@ -222,13 +226,13 @@ def test_departed_user_cannot_link_or_read(fake_ctx: Context, world: World) -> N
 
 
 def test_the_profile_keeps_a_claim_whose_learner_committed_just_before_the_fence(
-    fake_ctx: Context, world: World
+    fake_deps: Dependencies, world: World
 ) -> None:
     person = world.person()
-    add(fake_ctx, person)
-    claim = leave_claim_behind(fake_ctx, person, "MCID-late")
+    add(fake_deps, person)
+    claim = leave_claim_behind(fake_deps, person, "MCID-late")
     world.clock.advance(timedelta(minutes=5))
-    learners = fake_ctx.stores.learners
+    learners = fake_deps.stores.learners
     assert isinstance(learners, FakeLearners)
     real_load = learners.load
 
@@ -241,7 +245,7 @@ def test_the_profile_keeps_a_claim_whose_learner_committed_just_before_the_fence
         return found
 
     learners.load = load_then_the_lost_request_commits  # type: ignore[method-assign]
-    profiles.profile(fake_ctx, person.caller)
-    found = fake_ctx.stores.users.get(person.tenant_id, person.email)
+    profiles.profile(fake_deps, person.caller)
+    found = fake_deps.stores.users.get(person.tenant_id, person.email)
     assert found is not None
     assert found.value.find_association(claim.association_id) is not None

@@ -24,7 +24,7 @@ from shared.services import (
     scheduler,
 )
 from shared.services.commands import AddUser, ListUsers, ReadDesignations, ReadReport, RemoveUser
-from shared.services.context import Context
+from shared.services.dependencies import Dependencies
 from shared.wire import ReportRow
 from tests.support.fakes import FakeCreditQueue, FakeLearners, FakeWakes
 from tests.support.world import Person, World, link_body, unique, unlinking
@@ -32,29 +32,29 @@ from tests.support.world import Person, World, link_body, unique, unlinking
 DAY = timedelta(days=1)
 
 
-def add(ctx: Context, person: Person, name: str = "Pat") -> None:
-    ctx.stores.users.insert(
+def add(deps: Dependencies, person: Person, name: str = "Pat") -> None:
+    deps.stores.users.insert(
         PartnerUser(
             tenant_id=person.tenant_id,
             email=person.email,
             display_name=name,
-            created_at=ctx.clock.now(),
+            created_at=deps.clock.now(),
         )
     )
 
 
-def linked(ctx: Context, world: World, learner: str | None = None) -> tuple[Person, str]:
+def linked(deps: Dependencies, world: World, learner: str | None = None) -> tuple[Person, str]:
     person = world.person()
-    add(ctx, person)
+    add(deps, person)
     learner = learner or unique("MCID")
-    body = link_body(world, ctx, person, learner)
-    assert link.link(ctx, person.caller, body).created
+    body = link_body(world, deps, person, learner)
+    assert link.link(deps, person.caller, body).created
     return person, learner
 
 
-def complete(ctx: Context, learner: str, credential: str, when: Any) -> None:
+def complete(deps: Dependencies, learner: str, credential: str, when: Any) -> None:
     credit_ingest.ingest(
-        ctx,
+        deps,
         credit_ingest.parse_event(
             json.dumps(
                 {
@@ -70,234 +70,234 @@ def complete(ctx: Context, learner: str, credential: str, when: Any) -> None:
     )
 
 
-def credited_person(ctx: Context, world: World) -> tuple[Person, str]:
+def credited_person(deps: Dependencies, world: World) -> tuple[Person, str]:
     """A linked person whose learner has AZ-104 credited, ten days on."""
-    person, learner = linked(ctx, world)
-    complete(ctx, learner, "AZ-104", world.clock.now())
+    person, learner = linked(deps, world)
+    complete(deps, learner, "AZ-104", world.clock.now())
     world.clock.advance(10 * DAY)
-    for wake in list(wakes(ctx).rows):
-        credit_apply.apply(ctx, wake)
+    for wake in list(wakes(deps).rows):
+        credit_apply.apply(deps, wake)
     return person, learner
 
 
-def wakes(ctx: Context) -> FakeWakes:
-    assert isinstance(ctx.stores.wakes, FakeWakes)
-    return ctx.stores.wakes
+def wakes(deps: Dependencies) -> FakeWakes:
+    assert isinstance(deps.stores.wakes, FakeWakes)
+    return deps.stores.wakes
 
 
-def sent(ctx: Context) -> list[Wake]:
-    assert isinstance(ctx.stores.queue, FakeCreditQueue)
-    return ctx.stores.queue.sent
+def sent(deps: Dependencies) -> list[Wake]:
+    assert isinstance(deps.stores.queue, FakeCreditQueue)
+    return deps.stores.queue.sent
 
 
-def credited(ctx: Context, tenant: str) -> list[str]:
-    rows, _ = ctx.stores.report.page(tenant, None)
+def credited(deps: Dependencies, tenant: str) -> list[str]:
+    rows, _ = deps.stores.report.page(tenant, None)
     return sorted(r.credential_id for r in rows)
 
 
 def test_ingest_keeps_a_credential_of_an_unassociated_learner_and_schedules_nothing(
-    fake_ctx: Context, world: World
+    fake_deps: Dependencies, world: World
 ) -> None:
-    complete(fake_ctx, "MCID-alone", "AZ-900", world.clock.now())
-    learner = fake_ctx.stores.learners.load("learn", "MCID-alone")
+    complete(fake_deps, "MCID-alone", "AZ-900", world.clock.now())
+    learner = fake_deps.stores.learners.load("learn", "MCID-alone")
     assert list(learner.credentials) == ["AZ-900"] and learner.active is None
-    assert wakes(fake_ctx).rows == set()
+    assert wakes(fake_deps).rows == set()
 
 
 def test_ingest_schedules_the_credit_of_the_active_association_and_keeps_the_earliest(
-    fake_ctx: Context, world: World
+    fake_deps: Dependencies, world: World
 ) -> None:
-    _, learner = linked(fake_ctx, world)
+    _, learner = linked(fake_deps, world)
     now = world.clock.now()
-    complete(fake_ctx, learner, "AZ-104", now + 2 * DAY)
-    complete(fake_ctx, learner, "AZ-104", now + DAY)
-    complete(fake_ctx, learner, "AZ-104", now + 3 * DAY)
-    stored = fake_ctx.stores.learners.load("learn", learner).credentials["AZ-104"]
+    complete(fake_deps, learner, "AZ-104", now + 2 * DAY)
+    complete(fake_deps, learner, "AZ-104", now + DAY)
+    complete(fake_deps, learner, "AZ-104", now + 3 * DAY)
+    stored = fake_deps.stores.learners.load("learn", learner).credentials["AZ-104"]
     assert stored.completed_at == now + DAY
-    assert {w.due_at for w in wakes(fake_ctx).rows} == {now + d * DAY for d in (11, 12)}
+    assert {w.due_at for w in wakes(fake_deps).rows} == {now + d * DAY for d in (11, 12)}
 
 
 def test_ingest_of_a_completion_already_due_credits_it_and_leaves_no_wake_up(
-    fake_ctx: Context, world: World
+    fake_deps: Dependencies, world: World
 ) -> None:
-    person, learner = linked(fake_ctx, world)
+    person, learner = linked(fake_deps, world)
     world.clock.advance(20 * DAY)
-    complete(fake_ctx, learner, "AZ-305", world.clock.now() - 15 * DAY)
-    assert credited(fake_ctx, person.tenant_id) == ["AZ-305"]
-    assert wakes(fake_ctx).rows == set()
+    complete(fake_deps, learner, "AZ-305", world.clock.now() - 15 * DAY)
+    assert credited(fake_deps, person.tenant_id) == ["AZ-305"]
+    assert wakes(fake_deps).rows == set()
 
 
 def test_apply_credits_only_what_is_due_and_files_the_next_wake_up(
-    fake_ctx: Context, world: World
+    fake_deps: Dependencies, world: World
 ) -> None:
-    person, learner = linked(fake_ctx, world)
+    person, learner = linked(fake_deps, world)
     now = world.clock.now()
-    complete(fake_ctx, learner, "EARLY", now)
-    complete(fake_ctx, learner, "LATE", now + DAY)
+    complete(fake_deps, learner, "EARLY", now)
+    complete(fake_deps, learner, "LATE", now + DAY)
     world.clock.set(now + 10 * DAY)
-    [first] = [w for w in wakes(fake_ctx).rows if w.due_at == now + 10 * DAY]
-    assert credit_apply.apply(fake_ctx, first) == 1
-    assert credited(fake_ctx, person.tenant_id) == ["EARLY"]
-    assert first not in wakes(fake_ctx).rows
-    assert credit_apply.apply(fake_ctx, first) == 0
+    [first] = [w for w in wakes(fake_deps).rows if w.due_at == now + 10 * DAY]
+    assert credit_apply.apply(fake_deps, first) == 1
+    assert credited(fake_deps, person.tenant_id) == ["EARLY"]
+    assert first not in wakes(fake_deps).rows
+    assert credit_apply.apply(fake_deps, first) == 0
     world.clock.set(now + 11 * DAY)
-    [second] = wakes(fake_ctx).rows
-    assert credit_apply.apply(fake_ctx, second) == 1
-    assert credited(fake_ctx, person.tenant_id) == ["EARLY", "LATE"]
-    assert wakes(fake_ctx).rows == set()
+    [second] = wakes(fake_deps).rows
+    assert credit_apply.apply(fake_deps, second) == 1
+    assert credited(fake_deps, person.tenant_id) == ["EARLY", "LATE"]
+    assert wakes(fake_deps).rows == set()
 
 
 def test_apply_for_an_association_that_ended_credits_nothing_and_drops_the_wake_up(
-    fake_ctx: Context, world: World
+    fake_deps: Dependencies, world: World
 ) -> None:
     from shared.services import unlink
 
-    person, learner = linked(fake_ctx, world)
-    complete(fake_ctx, learner, "AZ-104", world.clock.now())
-    unlink.unlink(fake_ctx, person.caller, unlinking())
+    person, learner = linked(fake_deps, world)
+    complete(fake_deps, learner, "AZ-104", world.clock.now())
+    unlink.unlink(fake_deps, person.caller, unlinking())
     world.clock.advance(10 * DAY)
-    [wake] = wakes(fake_ctx).rows
-    assert credit_apply.apply(fake_ctx, wake) == 0
-    assert credited(fake_ctx, person.tenant_id) == []
-    assert wakes(fake_ctx).rows == set()
+    [wake] = wakes(fake_deps).rows
+    assert credit_apply.apply(fake_deps, wake) == 0
+    assert credited(fake_deps, person.tenant_id) == []
+    assert wakes(fake_deps).rows == set()
 
 
-def test_a_wake_up_not_yet_due_stays_for_its_time(fake_ctx: Context, world: World) -> None:
-    _, learner = linked(fake_ctx, world)
-    complete(fake_ctx, learner, "AZ-104", world.clock.now())
-    [wake] = wakes(fake_ctx).rows
-    assert credit_apply.apply(fake_ctx, wake) == 0
-    assert wakes(fake_ctx).rows == {wake}
+def test_a_wake_up_not_yet_due_stays_for_its_time(fake_deps: Dependencies, world: World) -> None:
+    _, learner = linked(fake_deps, world)
+    complete(fake_deps, learner, "AZ-104", world.clock.now())
+    [wake] = wakes(fake_deps).rows
+    assert credit_apply.apply(fake_deps, wake) == 0
+    assert wakes(fake_deps).rows == {wake}
 
 
 def test_the_scheduler_sends_what_is_due_and_applies_what_is_overdue(
-    fake_ctx: Context, world: World
+    fake_deps: Dependencies, world: World
 ) -> None:
-    person, learner = linked(fake_ctx, world)
+    person, learner = linked(fake_deps, world)
     now = world.clock.now()
-    complete(fake_ctx, learner, "SOON", now)
-    complete(fake_ctx, learner, "LATER", now + DAY)
+    complete(fake_deps, learner, "SOON", now)
+    complete(fake_deps, learner, "LATER", now + DAY)
     world.clock.set(now + 10 * DAY)
-    assert scheduler.send_due_wakes(fake_ctx) == 1
-    assert [w.due_at for w in sent(fake_ctx)] == [now + 10 * DAY]
-    assert credited(fake_ctx, person.tenant_id) == []
+    assert scheduler.send_due_wakes(fake_deps) == 1
+    assert [w.due_at for w in sent(fake_deps)] == [now + 10 * DAY]
+    assert credited(fake_deps, person.tenant_id) == []
     world.clock.set(now + 10 * DAY + scheduler.OVERDUE_AFTER + timedelta(seconds=1))
-    scheduler.send_due_wakes(fake_ctx)
-    assert credited(fake_ctx, person.tenant_id) == ["SOON"]
-    assert len(sent(fake_ctx)) == 1
+    scheduler.send_due_wakes(fake_deps)
+    assert credited(fake_deps, person.tenant_id) == ["SOON"]
+    assert len(sent(fake_deps)) == 1
 
 
 def test_org_users_add_refuses_a_duplicate_and_reactivates_a_departed_user(
-    fake_ctx: Context, world: World
+    fake_deps: Dependencies, world: World
 ) -> None:
     tenant = world.tenant()
     admin, person = world.admin(tenant), world.person(tenant)
     body = AddUser(email=person.email, display_name="Pat")
-    assert org_users.add_user(fake_ctx, admin.caller, body).status == "active"
+    assert org_users.add_user(fake_deps, admin.caller, body).status == "active"
     with pytest.raises(ServiceError) as refused:
-        org_users.add_user(fake_ctx, admin.caller, body)
+        org_users.add_user(fake_deps, admin.caller, body)
     assert (refused.value.status, refused.value.code) == (409, "user_exists")
-    departure.depart_user(fake_ctx, admin.caller, RemoveUser(email=person.email))
-    again = org_users.add_user(fake_ctx, admin.caller, body)
+    departure.depart_user(fake_deps, admin.caller, RemoveUser(email=person.email))
+    again = org_users.add_user(fake_deps, admin.caller, body)
     assert again.status == "active"
-    page = org_users.list_users(fake_ctx, admin.caller, ListUsers(linked=False))
+    page = org_users.list_users(fake_deps, admin.caller, ListUsers(linked=False))
     assert [u.email for u in page.users] == [person.email]
     with pytest.raises(ServiceError) as forbidden:
-        org_users.list_users(fake_ctx, person.caller, ListUsers())
+        org_users.list_users(fake_deps, person.caller, ListUsers())
     assert forbidden.value.code == "forbidden"
 
 
 def test_departure_ends_the_association_dates_the_rows_and_answers_again(
-    fake_ctx: Context, world: World
+    fake_deps: Dependencies, world: World
 ) -> None:
-    person, learner = credited_person(fake_ctx, world)
+    person, learner = credited_person(fake_deps, world)
     admin = world.admin(person.tenant_id)
-    first = departure.depart_user(fake_ctx, admin.caller, RemoveUser(email=person.email))
+    first = departure.depart_user(fake_deps, admin.caller, RemoveUser(email=person.email))
     assert (first.removal_on, first.already_departed) == (date(2026, 2, 10), False)
-    state = fake_ctx.stores.learners.load("learn", learner)
+    state = fake_deps.stores.learners.load("learn", learner)
     assert state.active is None
     assert state.state.associations[-1].end_reason == "user_departed"
-    rows, _ = fake_ctx.stores.report.page(person.tenant_id, None)
+    rows, _ = fake_deps.stores.report.page(person.tenant_id, None)
     assert [r.removal_on for r in rows] == [date(2026, 2, 10)]
-    again = departure.depart_user(fake_ctx, admin.caller, RemoveUser(email=person.email))
+    again = departure.depart_user(fake_deps, admin.caller, RemoveUser(email=person.email))
     assert (again.removal_on, again.already_departed) == (date(2026, 2, 10), True)
     with pytest.raises(ServiceError) as missing:
-        departure.depart_user(fake_ctx, admin.caller, RemoveUser(email="nobody@contoso.com"))
+        departure.depart_user(fake_deps, admin.caller, RemoveUser(email="nobody@contoso.com"))
     assert missing.value.code == "user_not_found"
 
 
 def test_refresh_removes_what_is_due_and_keeps_a_learner_back_with_the_organization(
-    fake_ctx: Context, world: World
+    fake_deps: Dependencies, world: World
 ) -> None:
     from shared.services import unlink
 
-    leaving, _ = credited_person(fake_ctx, world)
-    staying, back = credited_person(fake_ctx, world)
-    unlink.unlink(fake_ctx, leaving.caller, unlinking())
-    unlink.unlink(fake_ctx, staying.caller, unlinking())
+    leaving, _ = credited_person(fake_deps, world)
+    staying, back = credited_person(fake_deps, world)
+    unlink.unlink(fake_deps, leaving.caller, unlinking())
+    unlink.unlink(fake_deps, staying.caller, unlinking())
     world.clock.advance(25 * DAY)
-    body = link_body(world, fake_ctx, staying, back)
-    assert link.link(fake_ctx, staying.caller, body).created
-    summary = refresh.refresh(fake_ctx, date(2026, 3, 10))
+    body = link_body(world, fake_deps, staying, back)
+    assert link.link(fake_deps, staying.caller, body).created
+    summary = refresh.refresh(fake_deps, date(2026, 3, 10))
     assert (summary.rows_removed, summary.rows_kept) == (1, 1)
-    assert credited(fake_ctx, leaving.tenant_id) == []
-    assert credited(fake_ctx, staying.tenant_id) == ["AZ-104"]
-    assert fake_ctx.stores.removals.due(date(2030, 1, 1), 10) == []
+    assert credited(fake_deps, leaving.tenant_id) == []
+    assert credited(fake_deps, staying.tenant_id) == ["AZ-104"]
+    assert fake_deps.stores.removals.due(date(2030, 1, 1), 10) == []
 
 
 def test_refresh_keeps_the_rows_of_a_learner_who_returns_while_it_runs(
-    fake_ctx: Context, world: World
+    fake_deps: Dependencies, world: World
 ) -> None:
     from shared.services import unlink
 
-    person, learner = credited_person(fake_ctx, world)
-    unlink.unlink(fake_ctx, person.caller, unlinking())
+    person, learner = credited_person(fake_deps, world)
+    unlink.unlink(fake_deps, person.caller, unlinking())
     world.clock.set(world.clock.now().replace(month=2, day=10))
-    learners = fake_ctx.stores.learners
+    learners = fake_deps.stores.learners
     assert isinstance(learners, FakeLearners)
     real_load = learners.load
-    body = link_body(world, fake_ctx, person, learner)
+    body = link_body(world, fake_deps, person, learner)
 
     def load_then_the_learner_returns(program: Any, learner_id: str, **kwargs: Any) -> Any:
         found = real_load(program, learner_id, **kwargs)
         if learner_id == learner and found.active is None:
             learners.load = real_load  # type: ignore[method-assign]
-            assert link.link(fake_ctx, person.caller, body).created
+            assert link.link(fake_deps, person.caller, body).created
         return found
 
     learners.load = load_then_the_learner_returns  # type: ignore[method-assign]
-    summary = refresh.refresh(fake_ctx, date(2026, 2, 10))
+    summary = refresh.refresh(fake_deps, date(2026, 2, 10))
     assert (summary.rows_removed, summary.rows_kept) == (0, 1)
-    rows, _ = fake_ctx.stores.report.page(person.tenant_id, None)
+    rows, _ = fake_deps.stores.report.page(person.tenant_id, None)
     assert [(r.credential_id, r.removal_on) for r in rows] == [("AZ-104", None)]
 
 
 def test_reports_page_the_skills_report_and_count_designation_points(
-    fake_ctx: Context, world: World
+    fake_deps: Dependencies, world: World
 ) -> None:
-    person, learner = linked(fake_ctx, world)
-    complete(fake_ctx, learner, "AZ-104", world.clock.now())
+    person, learner = linked(fake_deps, world)
+    complete(fake_deps, learner, "AZ-104", world.clock.now())
     world.clock.advance(10 * DAY)
-    scheduler.send_due_wakes(fake_ctx)
-    for wake in sent(fake_ctx):
-        credit_apply.apply(fake_ctx, wake)
+    scheduler.send_due_wakes(fake_deps)
+    for wake in sent(fake_deps):
+        credit_apply.apply(fake_deps, wake)
     admin = world.admin(person.tenant_id)
-    page = reports.skills_report(fake_ctx, admin.caller, ReadReport())
+    page = reports.skills_report(fake_deps, admin.caller, ReadReport())
     assert [(r.email, r.credential_id) for r in page.rows] == [(person.email, "AZ-104")]
     assert to_csv(ReportRow, page.rows).splitlines()[0].startswith("email,display_name,program")
-    assert reports.designations(fake_ctx, admin.caller, ReadDesignations()).designations
+    assert reports.designations(fake_deps, admin.caller, ReadDesignations()).designations
     with pytest.raises(ServiceError) as forbidden:
-        reports.skills_report(fake_ctx, person.caller, ReadReport())
+        reports.skills_report(fake_deps, person.caller, ReadReport())
     assert forbidden.value.code == "forbidden"
 
 
 def test_a_stray_removal_of_a_learner_with_no_rows_is_simply_dropped(
-    fake_ctx: Context, world: World
+    fake_deps: Dependencies, world: World
 ) -> None:
-    fake_ctx.stores.removals.schedule(Removal(date(2026, 2, 10), "t", "learn", "MCID-none"))
-    summary = refresh.refresh(fake_ctx, date(2026, 2, 10))
+    fake_deps.stores.removals.schedule(Removal(date(2026, 2, 10), "t", "learn", "MCID-none"))
+    summary = refresh.refresh(fake_deps, date(2026, 2, 10))
     assert (summary.removals_read, summary.rows_removed) == (1, 0)
-    assert fake_ctx.stores.removals.due(date(2026, 2, 10), 10) == []
+    assert fake_deps.stores.removals.due(date(2026, 2, 10), 10) == []
 
 
 def test_the_skills_report_csv_is_safe_to_open_in_a_spreadsheet() -> None:
@@ -333,7 +333,7 @@ def test_the_skills_report_csv_is_safe_to_open_in_a_spreadsheet() -> None:
 
 
 def test_a_delivery_retries_with_backoff_then_gives_up_and_five_days_disable_the_endpoint(
-    fake_ctx: Context, world: World
+    fake_deps: Dependencies, world: World
 ) -> None:
     from shared.adapters.ports import Delivery
     from shared.domain.webhooks import RETRY_DELAYS, WebhookRecord, new_secret
@@ -343,25 +343,25 @@ def test_a_delivery_retries_with_backoff_then_gives_up_and_five_days_disable_the
         id="w1", tenant_id="t", url="https://hooks.example/x", events=["user.added"],
         description="", secret=new_secret(), created_at=world.clock.now(),
     )  # fmt: skip
-    fake_ctx.stores.webhooks.put(endpoint)
-    queue = fake_ctx.stores.queue
+    fake_deps.stores.webhooks.put(endpoint)
+    queue = fake_deps.stores.queue
     assert isinstance(queue, FakeCreditQueue)
     failing = Delivery("t", "w1", {"id": "e1", "type": "user.added"})
     for attempt, delay in enumerate(RETRY_DELAYS):
-        assert webhooks.deliver(fake_ctx, failing, post=lambda *_: False) == "retrying"
+        assert webhooks.deliver(fake_deps, failing, post=lambda *_: False) == "retrying"
         failing, sent_delay = queue.deliveries[-1]
         assert (failing.attempt, sent_delay) == (attempt + 1, delay)
-    assert webhooks.deliver(fake_ctx, failing, post=lambda *_: False) == "gave up"
-    stored = fake_ctx.stores.webhooks.get("t", "w1")
+    assert webhooks.deliver(fake_deps, failing, post=lambda *_: False) == "gave up"
+    stored = fake_deps.stores.webhooks.get("t", "w1")
     assert stored is not None and stored.consecutive_failures == 1 and not stored.disabled
     world.clock.advance(5 * DAY)
-    assert webhooks.deliver(fake_ctx, failing, post=lambda *_: False) == "gave up"
-    stored = fake_ctx.stores.webhooks.get("t", "w1")
+    assert webhooks.deliver(fake_deps, failing, post=lambda *_: False) == "gave up"
+    stored = fake_deps.stores.webhooks.get("t", "w1")
     assert stored is not None and stored.disabled
-    assert webhooks.deliver(fake_ctx, failing, post=lambda *_: True) == "dropped"
+    assert webhooks.deliver(fake_deps, failing, post=lambda *_: True) == "dropped"
 
 
-def test_a_successful_delivery_clears_the_failures(fake_ctx: Context, world: World) -> None:
+def test_a_successful_delivery_clears_the_failures(fake_deps: Dependencies, world: World) -> None:
     from shared.adapters.ports import Delivery
     from shared.domain.webhooks import WebhookRecord, new_secret
     from shared.services import webhooks
@@ -370,7 +370,7 @@ def test_a_successful_delivery_clears_the_failures(fake_ctx: Context, world: Wor
         id="w2", tenant_id="t", url="https://hooks.example/x", events=["user.added"],
         description="", secret=new_secret(), created_at=world.clock.now(),
     ).failed(world.clock.now())  # fmt: skip
-    fake_ctx.stores.webhooks.put(endpoint)
+    fake_deps.stores.webhooks.put(endpoint)
     sent: list[dict[str, str]] = []
 
     def receive(url: str, body: bytes, headers: dict[str, str], address: Any) -> bool:
@@ -378,21 +378,21 @@ def test_a_successful_delivery_clears_the_failures(fake_ctx: Context, world: Wor
         return True
 
     delivery = Delivery("t", "w2", {"id": "e2", "type": "user.added"})
-    assert webhooks.deliver(fake_ctx, delivery, post=receive) == "delivered"
-    stored = fake_ctx.stores.webhooks.get("t", "w2")
+    assert webhooks.deliver(fake_deps, delivery, post=receive) == "delivered"
+    stored = fake_deps.stores.webhooks.get("t", "w2")
     assert stored is not None and stored.consecutive_failures == 0
     assert sent[0]["webhook-id"] == "e2" and sent[0]["webhook-signature"].startswith("v1,")
 
 
 def test_in_azure_a_webhook_that_points_at_a_private_address_is_refused(
-    fake_ctx: Context, world: World, monkeypatch: pytest.MonkeyPatch
+    fake_deps: Dependencies, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import dataclasses
     import socket
 
     from shared.services import webhooks
 
-    azure = dataclasses.replace(fake_ctx, check_webhook_addresses=True, allow_local_webhooks=False)
+    azure = dataclasses.replace(fake_deps, check_webhook_addresses=True, allow_local_webhooks=False)
     resolved = {
         "internal.example": "10.0.0.5",
         "metadata.example": "169.254.169.254",

@@ -1,9 +1,11 @@
-"""A partner user's copy of an association checked against the learner's truth.
+"""Reservations: a partner user's copy of an association, checked against the
+learner's truth. ("Claims" elsewhere are the token claims of a principal.)
 
-A link first claims the user's row, then commits the learner. A claim whose learner
-never committed (a crashed request) is harmless: readers verify a claim against the
-learner, wait out a young one, and fence an old one (re-write the learner's state
-row so the lost request can never commit) before dropping it."""
+A link first reserves the user's row (writes the association on it), then commits the
+learner. A reservation whose learner never committed (a crashed request) is harmless:
+readers verify it against the learner, wait out a young one, and fence an old one
+(re-write the learner's state row so the lost request can never commit) before
+dropping it."""
 
 from datetime import datetime
 
@@ -45,10 +47,10 @@ def is_young(record: AssociationRecord, now: datetime) -> bool:
     return now - record.started_at < CLAIM_LEASE
 
 
-def claim_is_dead(uow: UnitOfWork, claim: AssociationRecord) -> bool:
+def reservation_is_dead(uow: UnitOfWork, claim: AssociationRecord) -> bool:
     """Fence the claim's learner; True when the claim can now never commit."""
     learner = uow.stores.learners.load(claim.program, claim.learner_id, state_only=True)
-    learner.touch()
+    learner.fence()
     try:
         uow.commit(learner)
     except ConcurrencyConflict:
@@ -57,12 +59,12 @@ def claim_is_dead(uow: UnitOfWork, claim: AssociationRecord) -> bool:
     return refreshed.association(claim.association_id) is None
 
 
-def drop_claim(uow: UnitOfWork, claim: AssociationRecord) -> None:
+def drop_reservation(uow: UnitOfWork, claim: AssociationRecord) -> None:
     uow.change_user(claim.tenant_id, claim.user_email, lambda u: u.without(claim.association_id))
 
 
-def drop_left_behind_claim(uow: UnitOfWork, claim: AssociationRecord) -> None:
+def drop_left_behind_reservation(uow: UnitOfWork, claim: AssociationRecord) -> None:
     """Drop a claim left behind by a crash, or start over if it may still commit."""
-    if not claim_is_dead(uow, claim):
+    if not reservation_is_dead(uow, claim):
         raise TryAgain
-    drop_claim(uow, claim)
+    drop_reservation(uow, claim)

@@ -24,7 +24,7 @@ class Verifiers(Protocol):
 
 
 @dataclass(frozen=True)
-class Context:
+class Dependencies:
     stores: Stores
     clock: Clock
     policy: AssociationPolicy
