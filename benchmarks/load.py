@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shared.queue_names import CREDITS_DUE, LEARNING_EVENTS
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -104,7 +106,7 @@ def _load(bench: Any, sizes: LoadSizes, url: str, connection: str, keys: Any) ->
             )
             assert answer.status_code == 201, answer.text
     queue = QueueClient.from_connection_string(
-        connection, "learning-events", message_encode_policy=TextBase64EncodePolicy()
+        connection, LEARNING_EVENTS, message_encode_policy=TextBase64EncodePolicy()
     )
     tally = Tally()
     stop_at = time.monotonic() + sizes.seconds
@@ -224,12 +226,12 @@ def _drain_and_check(
                 time.sleep(0.5)
         time.sleep(1)
 
-    drained("learning-events", "credits-due")
+    drained(LEARNING_EVENTS, CREDITS_DUE)
     with httpx.Client(base_url=url, timeout=120) as http:
         http.post("/admin/clock", json={"advance_seconds": 180}).raise_for_status()
         for function in ("reconcile", "send_due_credit_wakes"):
             http.post(f"/admin/functions/{function}", json={"input": ""}).raise_for_status()
-        drained("credits-due")
+        drained(CREDITS_DUE)
         now = datetime.fromisoformat(http.get("/admin/clock").json()["now"]).astimezone(UTC)
     rt = bootstrap.Runtime(Settings(AzureWebJobsStorage=connection))
     found = invariant_violations(

@@ -19,6 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from shared.queue_names import CREDITS_DUE, LEARNING_EVENTS
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
 
@@ -96,7 +98,7 @@ def round_trips(bench: Bench, connection: str, host: Any) -> None:
 
     world, rt, counter = _world(connection)
     api = FunctionClient(host.routes, world)
-    host.queue_client("learning-events")
+    host.queue_client(LEARNING_EVENTS)
 
     def count(call: Callable[[], object]) -> int:
         counter.reset()
@@ -217,7 +219,7 @@ def throughput(bench: Bench, connection: str, sizes: Sizes, host: Any) -> None:
             ratio * LINK_ROUND_TRIPS, "", ">= 0.85", ratio * LINK_ROUND_TRIPS >= 0.85,
         )  # fmt: skip
 
-    queue_name = "credits-due"
+    queue_name = CREDITS_DUE
     raw = QueueClient.from_connection_string(connection, "benchfloor")
     raw.create_queue()
     for workers in (1, 4):

@@ -6,6 +6,13 @@ from typing import TYPE_CHECKING
 
 import azure.functions as func
 
+from shared.queue_names import (
+    CREDITS_DUE,
+    CREDITS_DUE_POISON,
+    LEARNING_EVENTS,
+    LEARNING_EVENTS_POISON,
+)
+
 if TYPE_CHECKING:
     from shared.bootstrap import Runtime
 
@@ -15,9 +22,8 @@ SCHEDULER_NCRONTAB = "0 */5 * * * *"
 EXPIRY_WARNINGS_NCRONTAB = "0 0 6 * * *"
 
 
-@bp.queue_trigger(arg_name="msg", queue_name="learning-events", connection="AzureWebJobsStorage")
+@bp.queue_trigger(arg_name="msg", queue_name=LEARNING_EVENTS, connection="AzureWebJobsStorage")
 def ingest_learning_event(msg: func.QueueMessage, context: func.Context) -> None:
-    from shared.adapters.queues import LEARNING_EVENTS, LEARNING_EVENTS_POISON
     from shared.entrypoints.background import handle_message
     from shared.observability import annotate
     from shared.services import credit_ingest
@@ -37,9 +43,8 @@ def ingest_learning_event(msg: func.QueueMessage, context: func.Context) -> None
     )
 
 
-@bp.queue_trigger(arg_name="msg", queue_name="credits-due", connection="AzureWebJobsStorage")
+@bp.queue_trigger(arg_name="msg", queue_name=CREDITS_DUE, connection="AzureWebJobsStorage")
 def apply_due_credit(msg: func.QueueMessage, context: func.Context) -> None:
-    from shared.adapters.queues import CREDITS_DUE, CREDITS_DUE_POISON
     from shared.entrypoints.background import handle_message
     from shared.observability import annotate
     from shared.services import credit_apply

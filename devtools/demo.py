@@ -16,6 +16,7 @@ from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 from devtools.dev_token import app_now
 from devtools.tokens import KeyPair, learner_assertion, principal_header
+from shared.queue_names import LEARNING_EVENTS
 
 DAY = 86_400
 
@@ -151,7 +152,7 @@ def tell_the_story(target: Target, say: Callable[[str], None] = print) -> None: 
 
         say("3. Microsoft Learn reports that Pat completed AZ-104 (a message on learning-events).")
         queue = QueueClient.from_connection_string(
-            target.connection, "learning-events", message_encode_policy=TextBase64EncodePolicy()
+            target.connection, LEARNING_EVENTS, message_encode_policy=TextBase64EncodePolicy()
         )
 
         def report(kind: str, who: str, credential: str, completed: str, expires: str) -> None:

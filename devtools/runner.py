@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from shared.queue_names import LEARNING_EVENTS
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -78,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
 
     def send_event(event: dict[str, Any]) -> None:
         encoded = base64.b64encode(json.dumps(event).encode()).decode()
-        host.queue_client("learning-events").send_message(encoded)
+        host.queue_client(LEARNING_EVENTS).send_message(encoded)
 
     host.dev_portal = DevPortal(
         now=clock.now, advance=host.move_clock if args.dev_clock else None, send_event=send_event

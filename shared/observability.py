@@ -17,15 +17,6 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-FIELDS = (
-    "invocation_id",
-    "operation",
-    "tenant_id",
-    "program",
-    "message_id",
-    "dequeue_count",
-    "outcome",
-)
 _fields: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "skills_link_log_fields", default=None
 )

@@ -55,7 +55,6 @@ class Settings(BaseSettings):
     storage_queue_uri: str | None = Field(
         default=None, validation_alias=_alias("__queueServiceUri")
     )
-    storage_blob_uri: str | None = Field(default=None, validation_alias=_alias("__blobServiceUri"))
     storage_credential: str | None = Field(default=None, validation_alias=_alias("__credential"))
     storage_client_id: str | None = Field(default=None, validation_alias=_alias("__clientId"))
 
@@ -84,7 +83,6 @@ class Settings(BaseSettings):
         "storage_account_name",
         "storage_table_uri",
         "storage_queue_uri",
-        "storage_blob_uri",
         "storage_credential",
         "storage_client_id",
         "learn_issuer",

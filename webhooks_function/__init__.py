@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import azure.functions as func
 
+from shared.queue_names import WEBHOOK_DELIVERIES, WEBHOOK_DELIVERIES_POISON
+
 if TYPE_CHECKING:
     from shared.bootstrap import Runtime
     from shared.services.caller import Caller
@@ -61,9 +63,8 @@ def test_webhook(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
     return handle(req, act, context)
 
 
-@bp.queue_trigger(arg_name="msg", queue_name="webhook-deliveries", connection="AzureWebJobsStorage")
+@bp.queue_trigger(arg_name="msg", queue_name=WEBHOOK_DELIVERIES, connection="AzureWebJobsStorage")
 def deliver_webhook(msg: func.QueueMessage, context: func.Context) -> None:
-    from shared.adapters.queues import WEBHOOK_DELIVERIES, WEBHOOK_DELIVERIES_POISON
     from shared.entrypoints.background import handle_message
     from shared.services import webhooks
 

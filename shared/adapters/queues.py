@@ -16,22 +16,26 @@ if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
     from azure.storage.queue import QueueClient
 
-LEARNING_EVENTS = "learning-events"
-LEARNING_EVENTS_POISON = "learning-events-poison"
-CREDITS_DUE = "credits-due"
-CREDITS_DUE_POISON = "credits-due-poison"
-
-
-WEBHOOK_DELIVERIES = "webhook-deliveries"
-WEBHOOK_DELIVERIES_POISON = "webhook-deliveries-poison"
-ALL_QUEUES = (
-    LEARNING_EVENTS,
-    LEARNING_EVENTS_POISON,
+from shared.queue_names import (
+    ALL_QUEUES,
     CREDITS_DUE,
     CREDITS_DUE_POISON,
+    LEARNING_EVENTS,
+    LEARNING_EVENTS_POISON,
     WEBHOOK_DELIVERIES,
     WEBHOOK_DELIVERIES_POISON,
 )
+
+__all__ = [
+    "ALL_QUEUES",
+    "CREDITS_DUE",
+    "CREDITS_DUE_POISON",
+    "LEARNING_EVENTS",
+    "LEARNING_EVENTS_POISON",
+    "WEBHOOK_DELIVERIES",
+    "WEBHOOK_DELIVERIES_POISON",
+    "QueueStore",
+]
 
 
 class QueueStore:

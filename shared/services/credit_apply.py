@@ -7,6 +7,8 @@ import logging
 from datetime import datetime
 
 from shared.adapters.ports import Wake
+from shared.domain.learner import Learner
+from shared.domain.model import AssociationRecord
 from shared.domain.types import program_named
 from shared.observability import count, record
 from shared.services.dependencies import Dependencies
@@ -29,6 +31,24 @@ def parse_wake(text: str) -> Wake:
         raise PoisonMessage(None, f"not a credit wake-up: {error}") from error
 
 
+def credit_due(uow: UnitOfWork, learner: Learner, association: AssociationRecord) -> int:
+    """The one place credit is given (rule 7): what is due for this active
+    association is credited and committed; how many. A wake-up and a profile read
+    that finds credit long overdue both come here."""
+    learner.credit(association.association_id, uow.clock.now(), uow.credit_delay)
+    credited = len(learner.new_credited)
+    uow.commit(learner)
+    if credited:
+        count("skills_link.credits_applied", credited, program=learner.program)
+        logger.info(
+            "Credited %d credential(s) of %s learner to organization %s",
+            credited,
+            learner.program,
+            association.tenant_id,
+        )
+    return credited
+
+
 def apply_wake(uow: UnitOfWork, wake: Wake) -> int:
     """One attempt: how many credentials were credited. The next wake-up is filed
     before this one's own row is removed (only its own: the key holds the due
@@ -39,9 +59,7 @@ def apply_wake(uow: UnitOfWork, wake: Wake) -> int:
     if association is None or not association.is_active:
         uow.stores.wakes.remove(wake)
         return 0
-    learner.credit(wake.association_id, now, uow.credit_delay)
-    credited = len(learner.new_credited)
-    uow.commit(learner)
+    credited = credit_due(uow, learner, association)
     later = [due_at for _, due_at in learner.pending(association, uow.credit_delay) if due_at > now]
     if later:
         uow.stores.wakes.schedule(
@@ -49,16 +67,8 @@ def apply_wake(uow: UnitOfWork, wake: Wake) -> int:
         )
     if wake.due_at <= now:
         uow.stores.wakes.remove(wake)
-    if credited:
-        count("skills_link.credits_applied", credited, program=wake.program)
-        for _ in range(credited):
-            record("skills_link.credit_lateness", (now - wake.due_at).total_seconds())
-        logger.info(
-            "Credited %d credential(s) of %s learner to organization %s",
-            credited,
-            wake.program,
-            association.tenant_id,
-        )
+    for _ in range(credited):
+        record("skills_link.credit_lateness", (now - wake.due_at).total_seconds())
     return credited
 
 

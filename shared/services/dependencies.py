@@ -31,8 +31,9 @@ class Dependencies:
     verifiers: Verifiers
     credit_delay: timedelta
     handlers: HandlerTables
-    expiry_warning: timedelta = timedelta(days=60)
-    activity_retention: timedelta = timedelta(days=730)
+    expiry_warning: timedelta
+    """From the settings (EXPIRY_WARNING): its one default lives there."""
+    activity_retention: timedelta
     webhook_retry_delays: tuple[timedelta, ...] = RETRY_DELAYS
     allow_local_webhooks: bool = False
     """http://localhost endpoints: only in local development."""

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from shared.errors import invalid_request
+from shared.queue_names import REPLAYABLE
 
 
 class PoisonMessage(Exception):
@@ -14,9 +15,6 @@ class PoisonMessage(Exception):
         super().__init__(reason)
         self.event_id = event_id
         self.reason = reason
-
-
-REPLAYABLE = ("learning-events", "credits-due", "webhook-deliveries")
 
 
 class PoisonQueues(Protocol):

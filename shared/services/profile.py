@@ -8,6 +8,7 @@ from shared.domain.learner import Learner
 from shared.domain.model import AssociationRecord
 from shared.domain.types import PROGRAMS, Program
 from shared.services.caller import Caller
+from shared.services.credit_apply import credit_due
 from shared.services.dependencies import Dependencies
 from shared.services.reservations import is_young, load_active_user, reservation_is_dead
 from shared.services.scheduler import OVERDUE_AFTER
@@ -25,13 +26,12 @@ from shared.wire import (
 
 def _credit_overdue(uow: UnitOfWork, learner: Learner, active: AssociationRecord) -> Learner:
     """Credit that fell due longer ago than the scheduler can explain missed its
-    wake-up: credit it now, so a profile never shows a due date long past."""
+    wake-up: credited now through the one crediting entry (credit_apply.credit_due),
+    so a profile never shows a due date long past. The only write a read makes."""
     now = uow.clock.now()
     owed = learner.pending(active, uow.credit_delay)
-    if not any(now - due_at > OVERDUE_AFTER for _, due_at in owed):
-        return learner
-    learner.credit(active.association_id, now, uow.credit_delay)
-    uow.commit(learner)
+    if any(now - due_at > OVERDUE_AFTER for _, due_at in owed):
+        credit_due(uow, learner, active)
     return learner
 
 

@@ -24,7 +24,7 @@ class UnitOfWork:
         clock: Clock,
         credit_delay: timedelta,
         handlers: HandlerTables,
-        expiry_warning: timedelta = timedelta(days=60),
+        expiry_warning: timedelta,
     ) -> None:
         self.stores = stores
         self.clock = clock

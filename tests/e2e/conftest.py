@@ -14,6 +14,7 @@ from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 from devtools.local_service import local_service
 from devtools.tokens import KeyPair
+from shared.queue_names import LEARNING_EVENTS
 from tests.support.world import program_app_settings
 
 
@@ -39,7 +40,7 @@ class Service:
 
     def send_event(self, message: dict[str, Any] | str) -> None:
         queue = QueueClient.from_connection_string(
-            self.connection, "learning-events", message_encode_policy=TextBase64EncodePolicy()
+            self.connection, LEARNING_EVENTS, message_encode_policy=TextBase64EncodePolicy()
         )
         queue.send_message(message if isinstance(message, str) else json.dumps(message))
 

@@ -5,6 +5,7 @@ clock stands in for waiting ten days and a month."""
 from azure.storage.queue import QueueClient
 
 from devtools.demo import Target, tell_the_story
+from shared.queue_names import LEARNING_EVENTS, LEARNING_EVENTS_POISON
 from tests.e2e.conftest import Service, wait_until
 from tests.support.world import AUDIENCE, ISSUERS, unique
 
@@ -26,7 +27,7 @@ def test_the_help_page_story_over_http(service: Service) -> None:
 
 
 def test_poison_messages_through_the_runner_while_good_ones_flow(service: Service) -> None:
-    raw = QueueClient.from_connection_string(service.connection, "learning-events")
+    raw = QueueClient.from_connection_string(service.connection, LEARNING_EVENTS)
     raw.send_message("%%% not base64 %%%")
     service.send_event("not json")
     service.send_event(
@@ -34,7 +35,7 @@ def test_poison_messages_through_the_runner_while_good_ones_flow(service: Servic
          "credential": {"id": "AZ-900", "kind": "assessment", "title": "Fundamentals"},
          "completed_at": "2026-11-20T09:30:00Z"}
     )  # fmt: skip
-    poison = QueueClient.from_connection_string(service.connection, "learning-events-poison")
+    poison = QueueClient.from_connection_string(service.connection, LEARNING_EVENTS_POISON)
     wait_until(lambda: len(poison.peek_messages(max_messages=32)) >= 2)
     wait_until(lambda: raw.get_queue_properties().approximate_message_count == 0)
 

@@ -24,6 +24,7 @@ import pytest
 
 from shared import bootstrap as runtime
 from shared.adapters.tables import StorageRetry
+from shared.queue_names import CREDITS_DUE, LEARNING_EVENTS
 from tests.functions.test_credit_rules import event
 from tests.support.api import FunctionClient, Response
 from tests.support.faults import FAULT_KINDS, FaultyTransport, kth_request
@@ -32,7 +33,7 @@ from tests.support.queue_host import QueueHost
 from tests.support.world import Person, World, unique
 
 DAY = timedelta(days=1)
-EVENTS, DUE = "learning-events", "credits-due"
+EVENTS, DUE = LEARNING_EVENTS, CREDITS_DUE
 
 
 @dataclass

@@ -7,13 +7,14 @@ from typing import Any
 import pytest
 
 from shared import bootstrap as runtime
+from shared.queue_names import CREDITS_DUE, LEARNING_EVENTS
 from shared.wire import ReportRow
 from tests.support.api import FunctionClient
 from tests.support.queue_host import QueueHost
 from tests.support.world import Person, World, unique
 
 DAY = timedelta(days=1)
-EVENTS, DUE = "learning-events", "credits-due"
+EVENTS, DUE = LEARNING_EVENTS, CREDITS_DUE
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from devtools.tokens import KeyPair
+from shared.queue_names import CREDITS_DUE, LEARNING_EVENTS
 from tests.functions.test_credit_rules import event
 from tests.support.api import FunctionClient
 from tests.support.queue_host import QueueHost
@@ -216,11 +217,11 @@ def test_formulas_in_names_and_titles_are_written_inert_in_the_csv(
     assert api.link(person, "learn", world.assertion(learner)).status == 201
     completion = event(learner, "AZ-104", world.clock.now())
     completion["credential"]["title"] = "@SUM(A1)"
-    host.send("learning-events", completion)
-    host.drain("learning-events", "ingest_learning_event")
+    host.send(LEARNING_EVENTS, completion)
+    host.drain(LEARNING_EVENTS, "ingest_learning_event")
     world.clock.advance(timedelta(days=10, minutes=1))
     host.run_timer("send_due_credit_wakes")
-    host.drain("credits-due", "apply_due_credit")
+    host.drain(CREDITS_DUE, "apply_due_credit")
     answer = api.call("GET", "org/skills-report", person=admin, headers={"Accept": "text/csv"})
     [row] = list(csv.DictReader(io.StringIO(answer.body.decode())))
     assert row["display_name"] == '\'=HYPERLINK("http://x","y")'

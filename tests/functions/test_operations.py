@@ -15,6 +15,7 @@ from azure.core.exceptions import ServiceRequestError
 
 from devtools.request_counter import RequestCounter
 from shared import bootstrap
+from shared.queue_names import CREDITS_DUE, LEARNING_EVENTS, LEARNING_EVENTS_POISON
 from tests.functions.test_credit_rules import event
 from tests.functions.test_profile_and_inputs import a_member_whose_row_is_corrupt
 from tests.support.api import FunctionClient
@@ -60,8 +61,8 @@ def test_queue_work_logs_message_id_dequeue_count_and_outcome(
     world: World, api: FunctionClient, host: QueueHost, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    host.send("learning-events", event(unique("MCID"), "AZ-900", world.clock.now()))
-    assert host.drain("learning-events", "ingest_learning_event") == 1
+    host.send(LEARNING_EVENTS, event(unique("MCID"), "AZ-900", world.clock.now()))
+    assert host.drain(LEARNING_EVENTS, "ingest_learning_event") == 1
     [line] = [
         r
         for r in caplog.records
@@ -83,11 +84,11 @@ def test_a_log_capture_of_the_whole_story_holds_no_assertion_principal_or_msa(
     assertion = world.assertion(learner, msa=msa)
     assert api.link(person, "learn", assertion).status == 201
     assert api.link(person, "learn", assertion).status == 200
-    host.send("learning-events", event(learner, "AZ-104", world.clock.now()))
-    host.drain("learning-events", "ingest_learning_event")
+    host.send(LEARNING_EVENTS, event(learner, "AZ-104", world.clock.now()))
+    host.drain(LEARNING_EVENTS, "ingest_learning_event")
     world.clock.advance(10 * DAY + timedelta(minutes=1))
     host.run_timer("send_due_credit_wakes")
-    host.drain("credits-due", "apply_due_credit")
+    host.drain(CREDITS_DUE, "apply_due_credit")
     assert api.profile(person).json()["credited"]
     assert api.link(person, "learn", world.assertion(learner, msa=msa)).status == 200
     assert api.unlink(person, "learn").status == 204
@@ -140,11 +141,11 @@ def test_metrics_count_links_refusals_and_credits(
     learner = unique("MCID")
     assert api.link(person, "learn", world.assertion(learner)).status == 201
     assert api.link(person, "learn", world.assertion(unique("MCID"))).status == 409
-    host.send("learning-events", event(learner, "AZ-104", world.clock.now()))
-    host.drain("learning-events", "ingest_learning_event")
+    host.send(LEARNING_EVENTS, event(learner, "AZ-104", world.clock.now()))
+    host.drain(LEARNING_EVENTS, "ingest_learning_event")
     world.clock.advance(10 * DAY + timedelta(minutes=1))
     host.run_timer("send_due_credit_wakes")
-    host.drain("credits-due", "apply_due_credit")
+    host.drain(CREDITS_DUE, "apply_due_credit")
     after = metrics()
 
     def grew(name: str) -> float:
@@ -204,14 +205,14 @@ def test_a_storage_outage_during_ingest_never_poisons_the_message_and_loses_noth
     )
     bootstrap.install(failing)
     host = QueueHost(app_functions, failing)
-    host.send("learning-events", event(learner, "AZ-104", world.clock.now()))
+    host.send(LEARNING_EVENTS, event(learner, "AZ-104", world.clock.now()))
     outage.on = True
     for _ in range(8):  # more deliveries than maxDequeueCount
         host.host.poll_queue("ingest_learning_event")
     assert outage.refused >= 8
-    assert host.peek_texts("learning-events-poison") == []
+    assert host.peek_texts(LEARNING_EVENTS_POISON) == []
     outage.on = False
-    assert host.drain("learning-events", "ingest_learning_event") == 1
+    assert host.drain(LEARNING_EVENTS, "ingest_learning_event") == 1
     pending = api.profile(person).json()["pending_credits"]
     assert [p["credential"]["id"] for p in pending] == ["AZ-104"]
 
@@ -263,18 +264,18 @@ def test_poison_replay_restores_a_message_poisoned_because_a_setting_was_missing
     learner = unique("MCID")
     assert api.link(person, "learn", world.assertion(learner)).status == 201
     host = QueueHost(app_functions, azure_runtime)
-    host.clear("learning-events-poison")
+    host.clear(LEARNING_EVENTS_POISON)
     broken = azure_runtime.settings.model_copy(
         update={"storage_connection": None, "website_instance_id": "in-azure"}
     )
     bootstrap.install(bootstrap.Runtime(broken, azure_runtime.clock))
-    host.send("learning-events", event(learner, "AZ-400", world.clock.now()))
+    host.send(LEARNING_EVENTS, event(learner, "AZ-400", world.clock.now()))
     host.host.queue_settings = type(host.host.queue_settings)(
         max_dequeue_count=5, visibility_timeout=timedelta(0)
     )
     for _ in range(6):
         host.host.poll_queue("ingest_learning_event")
-    assert len(host.peek_texts("learning-events-poison")) == 1
+    assert len(host.peek_texts(LEARNING_EVENTS_POISON)) == 1
     bootstrap.install(azure_runtime)  # the setting is back
     replayed = api.call(
         "POST", "ops/poison/learning-events/replay", params={"limit": "10"}, body=b""
@@ -282,7 +283,7 @@ def test_poison_replay_restores_a_message_poisoned_because_a_setting_was_missing
     assert replayed.status == 200 and replayed.json()["moved"] == 1
     # Replaying again is harmless: nothing is left, and ingest is idempotent anyway.
     assert api.call("POST", "ops/poison/learning-events/replay", body=b"").json()["moved"] == 0
-    host.drain("learning-events", "ingest_learning_event")
+    host.drain(LEARNING_EVENTS, "ingest_learning_event")
     pending = api.profile(person).json()["pending_credits"]
     assert [p["credential"]["id"] for p in pending] == ["AZ-400"]
 

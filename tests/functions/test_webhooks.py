@@ -17,13 +17,14 @@ from typing import Any
 import pytest
 
 from shared import bootstrap
+from shared.queue_names import WEBHOOK_DELIVERIES
 from tests.functions.test_credit_rules import DUE, EVENTS, event, tick
 from tests.support.api import FunctionClient
 from tests.support.queue_host import QueueHost
 from tests.support.world import Person, World, unique
 
 DAY = timedelta(days=1)
-DELIVERIES = "webhook-deliveries"
+DELIVERIES = WEBHOOK_DELIVERIES
 
 
 class Receiver:

@@ -26,6 +26,7 @@ from devtools import azurite
 from shared import bootstrap
 from shared.adapters.ports import Wake
 from shared.domain.model import PartnerUser
+from shared.queue_names import LEARNING_EVENTS
 from shared.services import credit_apply, credit_ingest, link, reports
 from shared.services.commands import ReadReport
 from tests.support.clock import MutableClock
@@ -152,7 +153,7 @@ def test_link_ingest_apply_and_report_over_managed_identity_storage(
     assert credit_apply.apply(deps, wake) == 1
     rows = reports.skills_report(deps, world.admin(tenant).caller, ReadReport()).rows
     assert [(r.email, r.credential_id) for r in rows] == [(person.email, "AZ-104")]
-    runtime.queues.send_text("learning-events", json.dumps(event))
+    runtime.queues.send_text(LEARNING_EVENTS, json.dumps(event))
     assert set(tokens.scopes) == {"https://storage.azure.com/.default"}
 
 
