@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3.13 || command -v python3)
 
-.PHONY: setup start test lint token demo bench clean chromium
+.PHONY: setup start test test-unit test-storage test-e2e lint token demo bench clean chromium
 
 CHECKOV := .venv-checkov
 
@@ -47,8 +47,24 @@ chromium:
 		{ $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q chromium >/dev/null; }; \
 	fi
 
+# Three speeds, as cosmicpython's Makefile has them. test-unit needs no Node and no
+# Chromium (fakes only, seconds); test-storage starts Azurite; test-e2e starts the
+# local runner as a process and drives the portal in Chromium.
+UNIT_TESTS := tests/unit
+STORAGE_TESTS := tests/integration tests/functions
+E2E_TESTS := tests/e2e tests/browser
+
+test-unit: $(VENV)/.installed
+	$(PY) -m pytest $(UNIT_TESTS)
+
+test-storage: setup
+	$(PY) -m pytest $(STORAGE_TESTS)
+
+test-e2e: setup chromium
+	$(PY) -m pytest $(E2E_TESTS)
+
 test: lint chromium
-	$(PY) -m pytest
+	$(PY) -m pytest $(UNIT_TESTS) $(STORAGE_TESTS) $(E2E_TESTS)
 
 bench: setup
 	$(PY) -m benchmarks.run

@@ -1,3 +1,6 @@
+"""The clock every rule takes as an argument: the system's in production, a controlled one
+in tests and the local runner's dev clock."""
+
 from datetime import UTC, datetime
 from typing import Protocol
 

@@ -1,3 +1,6 @@
+"""Every setting the app reads (app settings in Azure, local.settings.json locally), as one
+pydantic-settings object built on first use, and where storage is."""
+
 from dataclasses import dataclass
 from datetime import timedelta
 

@@ -1,3 +1,7 @@
+"""What the storage adapters raise that the services act on: a lost race, a continuation
+token from elsewhere, a row that cannot be read."""
+
+
 class ConcurrencyConflict(Exception):
     """Someone else changed (or created) the entity since it was read."""
 

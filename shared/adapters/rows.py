@@ -1,3 +1,6 @@
+"""Rows as stored: a model in a `Data` column, continuation tokens, the due-index query,
+idempotent deletes and transactions of at most 100 operations."""
+
 import base64
 import binascii
 import contextlib

@@ -128,7 +128,7 @@ def test_program_keys_arrive_in_the_app_as_every_pem_block_they_were() -> None:
 
 
 def test_every_value_azd_substitutes_is_a_single_json_safe_line() -> None:
-    """What the README tells an operator to set: raw PEM text would be refused here."""
+    """What docs/DEPLOY.md tells an operator to set: raw PEM text would be refused here."""
     text = (INFRA / "main.parameters.json").read_text()
     bare = set(_BARE.findall(_REFERENCE.sub("", text)))
     assert bare == {"schema"}, "a bare $NAME would be substituted too"
@@ -138,11 +138,11 @@ def test_every_value_azd_substitutes_is_a_single_json_safe_line() -> None:
 
 
 def readme_azd_env_set_lines() -> list[str]:
-    """The `azd env set` commands of the README's shell blocks (fences read line by
+    """The `azd env set` commands of docs/DEPLOY.md's shell blocks (fences read line by
     line), and those quoted inline in its text."""
     lines: list[str] = []
     fence: str | None = None
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "DEPLOY.md").read_text()
     for line in text.replace("\\\n", " ").splitlines():
         stripped = line.strip()
         if stripped.startswith("```"):
@@ -173,14 +173,14 @@ def azd_env_set_problem(line: str) -> str | None:
     return "several pairs are accepted only as KEY=VALUE"
 
 
-def test_every_azd_env_set_line_of_the_readme_is_one_azd_accepts() -> None:
+def test_every_azd_env_set_line_of_the_deploy_guide_is_one_azd_accepts() -> None:
     lines = readme_azd_env_set_lines()
     assert len(lines) >= 5
     problems = {line: azd_env_set_problem(line) for line in lines}
     assert {line: p for line, p in problems.items() if p} == {}
 
 
-def test_the_readme_sets_every_variable_the_parameters_need() -> None:
+def test_the_deploy_guide_sets_every_variable_the_parameters_need() -> None:
     text = (INFRA / "main.parameters.json").read_text()
     needed = {m.group(1) for m in _REFERENCE.finditer(text) if m.group(2) is None} - AZD_OWN
     set_by_readme = {
