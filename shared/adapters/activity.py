@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from shared.adapters.errors import InvalidContinuation
@@ -24,6 +25,19 @@ NEWEST = 10**19 - 1
 _MONTH = re.compile(r"^[0-9]{6}$")
 MONTHS_PER_PAGE = 6
 """A page reads at most this many months; past them it answers with a continuation."""
+
+
+def write_order(entries: Sequence[ActivityRecord], last: str | None) -> list[ActivityRecord]:
+    """The entries in the order `put` writes them, with the partition of the entry
+    `last` written last and that entry last in it: its presence then says every
+    other entry was written."""
+    marker = next((e for e in entries if e.id == last), None)
+    if marker is None:
+        return list(entries)
+    final = (marker.tenant_id, month_of(marker.at))
+    first = [e for e in entries if (e.tenant_id, month_of(e.at)) != final]
+    same = [e for e in entries if (e.tenant_id, month_of(e.at)) == final and e.id != last]
+    return [*first, *same, marker]
 
 
 def month_of(at: datetime) -> str:
@@ -99,6 +113,17 @@ class ActivityTable:
                 table.submit_transaction(
                     [("upsert", entity, {"mode": UpdateMode.REPLACE}) for entity in batch]
                 )
+
+    def exists(self, tenant_id: str, at: datetime, entry_id: str) -> bool:
+        try:
+            self._store.table(TABLE).get_entity(
+                _partition(tenant_id, month_of(at)),
+                f"{_inverted(at)}|{entry_id}",
+                select=["RowKey"],
+            )
+        except ResourceNotFoundError:
+            return False
+        return True
 
     def remove_months_before(self, cutoff: datetime) -> int:
         """Every entry of the months before the cutoff's month (whole partitions, one

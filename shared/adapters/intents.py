@@ -1,9 +1,11 @@
 """Table `intents`: changes that span partitions and have not finished yet.
 Partition = the hour the intent was written (`YYYYMMDDHH`), so the reconciler reads
 only hours that are old enough, and its cost grows with what crashed, not with the
-number of users. Written with one upsert, removed with one delete."""
+number of users. Written with one upsert on the request path; removed by the reconciler
+once done, up to 100 in a transaction."""
 
 import contextlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +13,7 @@ from azure.core.exceptions import ResourceNotFoundError
 
 from shared.adapters.keys import encode_part
 from shared.adapters.ports import Intent, hour_slot
-from shared.adapters.rows import partitions_up_to
+from shared.adapters.rows import delete_idempotently, partitions_up_to
 from shared.adapters.tables import TableStore
 from shared.wire import program_named
 
@@ -27,6 +29,8 @@ def _keys(intent: Intent) -> tuple[str, str]:
         intent.learner_id or "",
         intent.association_id or "",
         intent.written_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ"),
+        # The start and the end of one association at one instant are two intents.
+        *((intent.marker_id,) if intent.marker_id else ()),
     )
     return intent.slot, "|".join(encode_part(part) for part in parts)
 
@@ -48,6 +52,10 @@ class IntentTable:
                 "Program": intent.program or "",
                 "LearnerId": intent.learner_id or "",
                 "AssociationId": intent.association_id or "",
+                "MarkerId": intent.marker_id or "",
+                "MarkerAt": intent.marker_at.astimezone(UTC).isoformat()
+                if intent.marker_at
+                else "",
             }
         )
 
@@ -57,6 +65,15 @@ class IntentTable:
             return intent if intent.written_at <= cutoff else None
 
         return partitions_up_to(self._store.table(TABLE), hour_slot(cutoff), limit, written_before)
+
+    def remove_many(self, intents: Sequence[Intent]) -> None:
+        by_partition: dict[str, list[str]] = {}
+        for intent in intents:
+            partition, row = _keys(intent)
+            by_partition.setdefault(partition, []).append(row)
+        table = self._store.table(TABLE)
+        for partition, rows in by_partition.items():
+            delete_idempotently(table, partition, list(dict.fromkeys(rows)))
 
     def remove(self, intent: Intent) -> None:
         """One plain delete (a one-row transaction costs twice as much)."""
@@ -76,4 +93,6 @@ def _intent(entity: dict[str, Any]) -> Intent:
         program=program_named(entity["Program"]) if entity.get("Program") else None,
         learner_id=entity.get("LearnerId") or None,
         association_id=entity.get("AssociationId") or None,
+        marker_id=entity.get("MarkerId") or None,
+        marker_at=datetime.fromisoformat(entity["MarkerAt"]) if entity.get("MarkerAt") else None,
     )

@@ -157,9 +157,11 @@ class Removal:
 
 @dataclass(frozen=True)
 class Intent:
-    """Written before a change that spans partitions, removed after it finished: what
-    the reconciler finishes when a crash left it. `association`: a start or an end of
-    one association (with its learner); `departure`: a partner user who left."""
+    """Written before a change that spans partitions: what the reconciler finishes
+    when a crash left it, and removes (in batches) once it is done. `association`: a
+    start or an end of one association (with its learner), whose work is done when
+    its `marker` activity entry exists (the last write of the change); `departure`: a
+    partner user who left."""
 
     kind: Literal["association", "departure"]
     tenant_id: str
@@ -168,6 +170,9 @@ class Intent:
     program: Program | None = None
     learner_id: str | None = None
     association_id: str | None = None
+    marker_id: str | None = None
+    """The activity entry written last by the change (its id and instant)."""
+    marker_at: datetime | None = None
 
     @property
     def slot(self) -> str:
@@ -182,6 +187,10 @@ class IntentStore(Protocol):
         ...
 
     def remove(self, intent: Intent) -> None: ...
+
+    def remove_many(self, intents: Sequence[Intent]) -> None:
+        """Up to 100 per transaction (one partition: the hour written)."""
+        ...
 
 
 class RemovalStore(Protocol):
@@ -213,6 +222,10 @@ class ActivityStore(Protocol):
 
     def remove_months_before(self, cutoff: datetime) -> int:
         """Entries of the months before the cutoff's month; how many were removed."""
+        ...
+
+    def exists(self, tenant_id: str, at: datetime, entry_id: str) -> bool:
+        """One point read."""
         ...
 
 

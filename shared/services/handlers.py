@@ -156,7 +156,7 @@ def _rows_to_be_removed(event: AssociationEnded, learner: Learner) -> list[Credi
 def record_association_started(
     event: AssociationStarted, learner: Learner, uow: UnitOfWork
 ) -> None:
-    record_activity(uow.stores, [activity.association_started(event.association)])
+    uow.record([activity.association_started(event.association)])
 
 
 def record_association_ended(event: AssociationEnded, learner: Learner, uow: UnitOfWork) -> None:
@@ -171,8 +171,7 @@ def record_association_ended(event: AssociationEnded, learner: Learner, uow: Uni
         if ended.end_reason == "user_departed"
         else []
     )
-    record_activity(
-        uow.stores,
+    uow.record(
         [
             *departed,
             activity.association_ended(ended),
@@ -195,8 +194,7 @@ def record_credited(event: Credited, learner: Learner, uow: UnitOfWork) -> None:
     """Every credited row of the association (idempotent), so an entry a crash kept
     from being written is written by the next credit of that association."""
     if event.all_of_association:
-        record_activity(
-            uow.stores,
+        uow.record(
             [
                 activity.credential_entry(
                     "credential.credited", learner.program, learner.learner_id, c, at=c.credited_at
@@ -287,4 +285,5 @@ HANDLERS = HandlerTables(
     on_conflict={
         AssociationStarted: [release_reservation],
     },
+    publish=lambda stores, entries, last: record_activity(stores, entries, last=last),
 )

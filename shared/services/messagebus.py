@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from shared import errors
 from shared.adapters.errors import ConcurrencyConflict
+from shared.domain.activity import ActivityRecord
 from shared.domain.events import Event
 from shared.domain.learner import Learner
 from shared.observability import count
@@ -37,11 +38,17 @@ Handler = Callable[[Any, Learner, Any], None]
 """(event, the learner as committed, the unit of work)."""
 
 
+Publish = Callable[[Any, Sequence[ActivityRecord], str | None], None]
+"""(stores, entries, the entry to write last): the activity entries a change
+collected, written (and fanned out to webhooks) as its last step."""
+
+
 @dataclass(frozen=True)
 class HandlerTables:
     before_commit: Mapping[type, Sequence[Handler]]
     after_commit: Mapping[type, Sequence[Handler]]
     on_conflict: Mapping[type, Sequence[Handler]]
+    publish: Publish
 
 
 def dispatch(

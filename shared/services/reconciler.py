@@ -1,6 +1,8 @@
-"""Finish what a crash left: every intent older than the in-flight window is done
-again from the truth, idempotently, then removed. Its cost grows with what crashed
-(one query when nothing did), never with the number of users."""
+"""Finish what a crash left, and remove the intents of changes that finished: every
+intent older than the in-flight window whose marker entry exists is done (one point
+read); any other is done again from the truth, idempotently. Removed intents go in
+transactions of up to 100. Its cost grows with the changes of the last run's window
+(a point read each) and with what crashed, never with the number of users."""
 
 import logging
 from dataclasses import dataclass
@@ -20,26 +22,42 @@ logger = logging.getLogger("skills_link.reconciler")
 IN_FLIGHT = timedelta(minutes=2)
 """Longer than any request or queue message takes: a younger intent may still be at
 work, and is left to it."""
-INTENTS_PER_RUN = 500
+INTENTS_PER_RUN = 5_000
+"""Every start and end leaves an intent until a run removes it: a run takes what five
+minutes of peak traffic write, and the next run takes the rest."""
 
 
 @dataclass
 class Reconciled:
     finished: int = 0
     left_for_next_run: int = 0
+    already_done: int = 0
+
+
+def _is_done(deps: Dependencies, intent: Intent) -> bool:
+    """The change wrote its marker entry last: everything before it is written."""
+    if intent.kind != "association" or intent.marker_id is None or intent.marker_at is None:
+        return False
+    return deps.stores.activity.exists(intent.tenant_id, intent.marker_at, intent.marker_id)
 
 
 def reconcile(deps: Dependencies, limit: int = INTENTS_PER_RUN) -> Reconciled:
     done = Reconciled()
+    removable: list[Intent] = []
     for intent in deps.stores.intents.older_than(deps.clock.now() - IN_FLIGHT, limit):
+        if _is_done(deps, intent):
+            removable.append(intent)
+            done.already_done += 1
+            continue
         try:
             _finish(deps, intent)
         except errors.ServiceError as busy:
             logger.warning("Intent %s left for the next run: %s", intent.kind, busy.code)
             done.left_for_next_run += 1
             continue
-        deps.stores.intents.remove(intent)
+        removable.append(intent)
         done.finished += 1
+    deps.stores.intents.remove_many(removable)
     if done.finished or done.left_for_next_run:
         logger.warning(
             "Reconciler finished %d interrupted change(s); %d left for the next run",

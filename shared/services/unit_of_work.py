@@ -9,6 +9,7 @@ from datetime import timedelta
 from shared.adapters.errors import ConcurrencyConflict
 from shared.adapters.ports import Intent, Stores, Versioned
 from shared.clock import Clock
+from shared.domain.activity import ActivityRecord, association_ended, association_started
 from shared.domain.events import AssociationEnded, AssociationStarted, Event
 from shared.domain.learner import Learner
 from shared.domain.model import PartnerUser
@@ -33,6 +34,14 @@ class UnitOfWork:
         self._handlers = handlers
         self._users: dict[UserKey, Versioned[PartnerUser] | None] = {}
         self._staged: dict[UserKey, PartnerUser] = {}
+        self._entries: list[ActivityRecord] = []
+        self._depth = 0
+        """Commits in progress: a handler may commit the learner again (credit that is
+        already due); the outermost one publishes what all of them collected."""
+
+    def record(self, entries: Sequence[ActivityRecord]) -> None:
+        """Activity entries of the change, written together as its last step."""
+        self._entries.extend(entries)
 
     def user(self, tenant_id: str, email: str) -> Versioned[PartnerUser] | None:
         key = (tenant_id, email)
@@ -96,25 +105,52 @@ class UnitOfWork:
 
     def commit(self, learner: Learner, *, with_intent: bool = True) -> None:
         """Before-commit handlers, the learner's write under its version, then the
-        after-commit handlers; on a conflict, the compensations, and it raises. A
-        start or an end of an association is bracketed by an intent row, so that a
-        crash anywhere in between is finished by the reconciler (a caller that has an
-        intent of its own, the departure, passes with_intent=False)."""
+        after-commit handlers and, last, the activity entries they collected; on a
+        conflict, the compensations, and it raises. A start or an end of an
+        association writes an intent row first, so that a crash anywhere after it is
+        finished by the reconciler (a caller that has an intent of its own, the
+        departure, passes with_intent=False). The intent is not removed here: its
+        marker entry, written last, tells the reconciler the change finished, and the
+        reconciler removes finished intents in batches (one request on the path, not
+        two)."""
         events = learner.take_events()
         intent = self._intent_of(events) if with_intent else None
         if intent is not None:
             self.stores.intents.write(intent)
         dispatch(self._handlers.before_commit, events, learner, self)
+        self._depth += 1
         try:
             self.stores.learners.commit(learner)
         except ConcurrencyConflict:
+            self._depth -= 1
             # The intent stays: releasing the claim is best effort on a contended
             # user row, and the reconciler finds nothing to do if it was released.
             dispatch(self._handlers.on_conflict, events, learner, self)
             raise
-        dispatch(self._handlers.after_commit, events, learner, self)
-        if intent is not None:
-            self.stores.intents.remove(intent)
+        try:
+            dispatch(self._handlers.after_commit, events, learner, self)
+        finally:
+            self._depth -= 1
+        self._publish(events)
+
+    def _publish(self, events: Sequence[Event]) -> None:
+        """The collected entries, once the outermost commit's handlers are done, the
+        association's entry (an intent's marker) written last."""
+        if self._depth or not self._entries:
+            return
+        entries, self._entries = self._entries, []
+        marker = self._marker_of(events)
+        self._handlers.publish(self.stores, entries, marker.id if marker else None)
+
+    @staticmethod
+    def _marker_of(events: Sequence[Event]) -> ActivityRecord | None:
+        """One per commit: the start's entry (whose finishing covers the end of a
+        move), else the end's."""
+        started = next((e.association for e in events if isinstance(e, AssociationStarted)), None)
+        if started is not None:
+            return association_started(started)
+        ended = next((e.association for e in events if isinstance(e, AssociationEnded)), None)
+        return association_ended(ended) if ended is not None else None
 
     def _intent_of(self, events: Sequence[Event]) -> Intent | None:
         """One per commit: the start (whose finishing covers the end of a move), else
@@ -123,7 +159,8 @@ class UnitOfWork:
             (e.association for e in events if isinstance(e, AssociationStarted)),
             next((e.association for e in events if isinstance(e, AssociationEnded)), None),
         )
-        if changed is None:
+        marker = self._marker_of(events)
+        if changed is None or marker is None:
             return None
         return Intent(
             kind="association",
@@ -133,9 +170,16 @@ class UnitOfWork:
             program=changed.program,
             learner_id=changed.learner_id,
             association_id=changed.association_id,
+            marker_id=marker.id,
+            marker_at=marker.at,
         )
 
     def finish(self, learner: Learner, events: Sequence[Event]) -> None:
         """Run what follows a commit that happened earlier (a retried call whose
         first try a failure cut short after its commit)."""
-        dispatch(self._handlers.after_commit, events, learner, self)
+        self._depth += 1
+        try:
+            dispatch(self._handlers.after_commit, events, learner, self)
+        finally:
+            self._depth -= 1
+        self._publish(events)

@@ -12,6 +12,7 @@ from typing import Any
 
 from shared import errors
 from shared.adapters import webhook_http
+from shared.adapters.activity import write_order
 from shared.adapters.ports import Delivery, Stores
 from shared.domain.activity import ActivityRecord
 from shared.domain.webhooks import (
@@ -53,20 +54,24 @@ def checked_address(endpoint: Endpoint, *, check: bool) -> IPAddress:
     return addresses[0]
 
 
-def record_activity(stores: Stores, entries: Sequence[ActivityRecord]) -> None:
-    """Write the entries, then hand each to the organization's endpoints that
-    subscribe to its type (a queue message each: a slow receiver never slows the
-    change). Endpoints are read from a short cache: an organization without
-    webhooks pays no request for them."""
+def record_activity(
+    stores: Stores, entries: Sequence[ActivityRecord], *, last: str | None = None
+) -> None:
+    """Hand each entry to the organization's endpoints that subscribe to its type (a
+    queue message each: a slow receiver never slows the change), then write the
+    entries, the one named `last` written last: an entry that exists was delivered
+    too (at least once: a retry may deliver it again, with the same id). Endpoints
+    are read from a short cache: an organization without webhooks pays no request
+    for them."""
     if not entries:
         return
-    stores.activity.put(entries)
     for entry in entries:
         for webhook in stores.webhooks.list(entry.tenant_id, cached=True):
             if webhook.wants(entry.type):
                 stores.queue.send_delivery(
                     Delivery(entry.tenant_id, webhook.id, entry.model_dump(mode="json"))
                 )
+    stores.activity.put(write_order(entries, last))
 
 
 def check_url(deps: Dependencies, url: str) -> str:

