@@ -28,13 +28,13 @@ def depart_user(deps: Dependencies, caller: Caller, command: RemoveUser) -> Depa
     deps.stores.intents.write(intent)
 
     def mark_departed(uow: UnitOfWork, _: int) -> tuple[PartnerUser, bool]:
-        found = uow.user(caller.tenant_id, email)
+        found = uow.users.get(caller.tenant_id, email)
         if found is None:
             raise errors.USER_NOT_FOUND()
         if not found.value.is_active:
             return found.value, True
         now = uow.clock.now()
-        return uow.write_user(caller.tenant_id, email, lambda u: u.departed(now)).value, False
+        return uow.users.write(caller.tenant_id, email, lambda u: u.departed(now)).value, False
 
     try:
         user, already = deps.run(mark_departed)

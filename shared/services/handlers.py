@@ -24,12 +24,12 @@ from shared.services.webhooks import record_activity
 
 def reserve_user_row(event: AssociationStarted, learner: Learner, uow: UnitOfWork) -> None:
     started = event.association
-    uow.write_user(started.tenant_id, started.user_email, lambda u: u.with_record(started))
+    uow.users.write(started.tenant_id, started.user_email, lambda u: u.with_record(started))
 
 
 def release_reservation(event: AssociationStarted, learner: Learner, uow: UnitOfWork) -> None:
     started = event.association
-    uow.change_user(
+    uow.users.change(
         started.tenant_id, started.user_email, lambda u: u.without(started.association_id)
     )
 
@@ -218,7 +218,7 @@ def keep_rows_on_return(event: AssociationStarted, learner: Learner, uow: UnitOf
 def copy_end_to_user(event: AssociationEnded, learner: Learner, uow: UnitOfWork) -> None:
     """The user's own copy of the association follows the learner's truth."""
     ended = event.association
-    uow.change_user(ended.tenant_id, ended.user_email, lambda u: u.with_record(ended))
+    uow.users.change(ended.tenant_id, ended.user_email, lambda u: u.with_record(ended))
 
 
 def credit_if_already_due(event: CredentialRecorded, learner: Learner, uow: UnitOfWork) -> None:

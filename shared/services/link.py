@@ -77,7 +77,9 @@ def issue_nonce(deps: Dependencies, caller: Caller, command: Deferred[IssueNonce
     now = deps.clock.now()
     nonce = secrets.token_urlsafe(24)
     if (
-        uow.change_user(caller.tenant_id, caller.email, lambda u: u.with_nonce(program, nonce, now))
+        uow.users.change(
+            caller.tenant_id, caller.email, lambda u: u.with_nonce(program, nonce, now)
+        )
         is None
     ):
         raise errors.BUSY()
@@ -100,7 +102,7 @@ def _link_once(
 ) -> LinkResult:
     now = deps.clock.now()
     user = found.value
-    uow.stage_user(user)
+    uow.users.stage(user)
     learner = uow.stores.learners.load(proof.program, proof.learner_id)
 
     used_by = learner.used_jti(proof.jti)
@@ -125,7 +127,7 @@ def _link_once(
 
     previous = learner.active
     if previous is not None and previous.belongs_to(user.tenant_id, user.email):
-        uow.change_user(user.tenant_id, user.email, lambda u: u.with_record(previous))
+        uow.users.change(user.tenant_id, user.email, lambda u: u.with_record(previous))
         return _already_active(uow, learner, previous)
 
     limit = deps.policy.limit_at(learner.start_times, now)
@@ -143,7 +145,7 @@ def _link_once(
         jti=proof.jti,
         nonce=nonce_digest(proof.nonce) if proof.nonce else None,
     )
-    uow.stage_user(uow.staged_user(user).signed_in(now, caller.object_id))
+    uow.users.stage(uow.users.staged(user).signed_in(now, caller.object_id))
     learner.start(record)
     uow.commit(learner)
     count("skills_link.links_started", program=record.program)
@@ -169,7 +171,7 @@ def _answer_from_current_link(
             return _already_active(uow, learner, truth)
         raise errors.ALREADY_LINKED()
     if truth is not None:
-        uow.stage_user(uow.staged_user(user).with_record(truth))
+        uow.users.stage(uow.users.staged(user).with_record(truth))
         return None
     if is_young(current, now):
         if current.learner_id == proof.learner_id:

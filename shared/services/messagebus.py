@@ -1,5 +1,6 @@
 """Dispatch only: the events a commit collected go to the handlers the tables name
-(shared/services/handlers.py), and a use case that lost a race runs again. The one
+(shared/services/handlers.py), the activity entries they collected are published last,
+and a use case that lost a race runs again. The one
 retry policy of the code lives here: `attempts` (jittered exponential waits) and `run`
 (a whole use case, then the contract's 503 busy)."""
 
@@ -11,8 +12,8 @@ from typing import Any, TypeVar
 
 from shared import errors
 from shared.adapters.errors import ConcurrencyConflict
-from shared.domain.activity import ActivityRecord
-from shared.domain.events import Event
+from shared.domain.activity import ActivityRecord, association_ended, association_started
+from shared.domain.events import AssociationEnded, AssociationStarted, Event
 from shared.domain.learner import Learner
 from shared.observability import count
 
@@ -57,6 +58,34 @@ def dispatch(
     for event in events:
         for handler in table.get(type(event), ()):
             handler(event, learner, uow)
+
+
+def after_commit(
+    tables: HandlerTables, events: Sequence[Event], learner: Learner, uow: Any
+) -> None:
+    """The after-commit handlers, then (once the outermost commit's handlers are done)
+    the activity entries they collected, the association's entry (an intent's marker)
+    written last: its presence says the change finished."""
+    uow.depth += 1
+    try:
+        dispatch(tables.after_commit, events, learner, uow)
+    finally:
+        uow.depth -= 1
+    if uow.depth or not uow.collected:
+        return
+    entries, uow.collected = uow.collected, []
+    marker = marker_of(events)
+    tables.publish(uow.stores, entries, marker.id if marker else None)
+
+
+def marker_of(events: Sequence[Event]) -> ActivityRecord | None:
+    """One per commit: the start's entry (whose finishing covers the end of a move),
+    else the end's."""
+    started = next((e.association for e in events if isinstance(e, AssociationStarted)), None)
+    if started is not None:
+        return association_started(started)
+    ended = next((e.association for e in events if isinstance(e, AssociationEnded)), None)
+    return association_ended(ended) if ended is not None else None
 
 
 def run(

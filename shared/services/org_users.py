@@ -20,7 +20,7 @@ def add_user(deps: Dependencies, caller: Caller, command: AddUser) -> OrgUser:
 
     def attempt(uow: UnitOfWork, _: int) -> OrgUser:
         now = uow.clock.now()
-        found = uow.user(caller.tenant_id, email)
+        found = uow.users.get(caller.tenant_id, email)
         if found is None:
             user = PartnerUser(
                 tenant_id=caller.tenant_id, email=email, display_name=display_name, created_at=now
@@ -32,7 +32,7 @@ def add_user(deps: Dependencies, caller: Caller, command: AddUser) -> OrgUser:
             # A retry whose first try added the user: its entry may be missing.
             uow.stores.activity.put([_latest_entry(found.value)])
             raise errors.USER_EXISTS()
-        written = uow.write_user(
+        written = uow.users.write(
             caller.tenant_id, email, lambda u: u.reactivated(display_name, now)
         )
         record_activity(uow.stores, [activity.user_reactivated(written.value, now)])

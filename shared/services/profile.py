@@ -88,7 +88,7 @@ def _profile_once(deps: Dependencies, uow: UnitOfWork, caller: Caller) -> Profil
         )
     if repaired != user:
         # One try: a later read repairs what a race skips.
-        uow.write_user_if_unchanged(repaired)
+        uow.users.write_if_unchanged(repaired)
     history = sorted(repaired.associations, key=lambda a: a.started_at, reverse=True)
     return Profile(
         user=user_summary_of(repaired),

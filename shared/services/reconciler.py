@@ -83,7 +83,7 @@ def _finish_association(uow: UnitOfWork, _: int, *, intent: Intent) -> None:
     learner = uow.stores.learners.load(intent.program, intent.learner_id)
     truth = learner.association(intent.association_id)
     if truth is None:
-        found = uow.user(intent.tenant_id, intent.email)
+        found = uow.users.get(intent.tenant_id, intent.email)
         claim = found.value.find_association(intent.association_id) if found else None
         if claim is not None:
             if not reservation_is_dead(uow, claim):

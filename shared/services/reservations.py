@@ -22,14 +22,14 @@ def load_active_user(uow: UnitOfWork, caller: Caller) -> Versioned[PartnerUser]:
     """Rule 1: only an active partner user of the caller's tenant. A record
     reactivated after a departure is re-bound first: its history may be a
     predecessor's."""
-    found = uow.user(caller.tenant_id, caller.email)
+    found = uow.users.get(caller.tenant_id, caller.email)
     if found is None or not found.value.is_active:
         raise errors.NOT_PARTNER_CENTER_USER()
     if found.value.bound_to_another(caller.object_id):
         raise errors.ACCOUNT_MISMATCH()
     if found.value.needs_binding_check(caller.object_id):
         now = uow.clock.now()
-        rebound = uow.change_user(
+        rebound = uow.users.change(
             caller.tenant_id, caller.email, lambda u: u.signed_in(now, caller.object_id)
         )
         return rebound or found
@@ -40,7 +40,7 @@ def mark_seen(uow: UnitOfWork, caller: Caller) -> None:
     """first_seen_at shows an admin who has never signed in; it is written once,
     with the binding to the caller's work account."""
     now = uow.clock.now()
-    uow.change_user(caller.tenant_id, caller.email, lambda u: u.signed_in(now, caller.object_id))
+    uow.users.change(caller.tenant_id, caller.email, lambda u: u.signed_in(now, caller.object_id))
 
 
 def is_young(record: AssociationRecord, now: datetime) -> bool:
@@ -60,7 +60,7 @@ def reservation_is_dead(uow: UnitOfWork, claim: AssociationRecord) -> bool:
 
 
 def drop_reservation(uow: UnitOfWork, claim: AssociationRecord) -> None:
-    uow.change_user(claim.tenant_id, claim.user_email, lambda u: u.without(claim.association_id))
+    uow.users.change(claim.tenant_id, claim.user_email, lambda u: u.without(claim.association_id))
 
 
 def drop_left_behind_reservation(uow: UnitOfWork, claim: AssociationRecord) -> None:
