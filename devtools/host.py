@@ -104,6 +104,9 @@ class FunctionHost:
                 function.get_settings_dict("retry_policy"),
             )
         self.sleep: Callable[[float], None] = time.sleep
+        self.timer_leases: Any = None
+        """devtools.timer_leases.TimerLeases when several instances share the storage:
+        each scheduled timer run then takes the function's lease first."""
 
     @classmethod
     def for_project(cls, connection: str) -> "FunctionHost":
@@ -211,8 +214,19 @@ class FunctionHost:
         for trigger in self.triggers.values():
             if trigger.kind == "timerTrigger" and self.next_run(trigger.name, before) <= now:
                 with contextlib.suppress(Exception):
-                    self.run_timer(trigger.name)
+                    self.run_scheduled(trigger.name, retry=False)
         return now
+
+    def run_scheduled(self, name: str, *, retry: bool = True) -> bool:
+        """A scheduled run, as the host makes it: under the timer's lease when
+        instances share the storage; False when another instance holds it."""
+        if self.timer_leases is None:
+            self.run_timer(name, retry=retry)
+            return True
+        with self.timer_leases.held(name) as mine:
+            if mine:
+                self.run_timer(name, retry=retry)
+            return bool(mine)
 
     def _admin_invoke(self, name: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
         trigger = self.triggers.get(name)
@@ -401,4 +415,4 @@ class FunctionHost:
             if stop.wait((due - datetime.now(UTC)).total_seconds()):
                 return
             with contextlib.suppress(Exception):
-                self.run_timer(name, retry=True)
+                self.run_scheduled(name)

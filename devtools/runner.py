@@ -71,6 +71,11 @@ def main(argv: list[str] | None = None) -> None:
 
     settings = Settings()
     host = FunctionHost.for_project(settings.local_connection_string)
+    # As the Functions host: a scheduled timer run takes the function's blob lease,
+    # so several runners sharing one Azurite run each timer once.
+    from devtools.timer_leases import TimerLeases
+
+    host.timer_leases = TimerLeases(settings.local_connection_string)
     clock = DevClock()
     if args.dev_clock:
         from shared import bootstrap as runtime
