@@ -60,6 +60,9 @@ class Bench:
         print(f"{name:<58} {value:>12.3f} {unit:<10} {target:<28} {verdict}", flush=True)
 
 
+CREDIT_APPLY_ROUND_TRIPS = (
+    5  # read learner, commit, report rows, activity entry, the wake-up removed
+)
 LINK_ROUND_TRIPS = (
     6  # a first link: 4, its activity entry, its intent row (the reconciler removes it)
 )
@@ -243,6 +246,13 @@ def throughput(bench: Bench, connection: str, sizes: Sizes, host: Any) -> None:
             f"credit wake-ups applied/s via {queue_name}, {workers} worker(s)", applied, "per s"
         )
         bench.add(f"queue floor (receive+delete/s), {workers} worker(s)", floor, "per s")
+        # An apply is 5 storage requests (round trips above) on top of its message's
+        # receive and delete: the ratio says how close applying comes to the storage's pace.
+        ratio = applied * CREDIT_APPLY_ROUND_TRIPS / floor
+        bench.add(
+            f"credit ratio: applies/s x {CREDIT_APPLY_ROUND_TRIPS} requests / queue floor, {workers} worker(s)",
+            ratio, "", ">= 0.85", ratio >= 0.85,
+        )  # fmt: skip
 
 
 def _seed_due_credits(rt: Any, world: Any, count: int) -> None:

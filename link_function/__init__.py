@@ -8,7 +8,6 @@ import azure.functions as func
 if TYPE_CHECKING:
     from shared.bootstrap import Runtime
     from shared.services.caller import Caller
-    from shared.wire import WhoAmI
 
 bp = func.Blueprint()
 
@@ -43,19 +42,7 @@ def link_nonce(req: func.HttpRequest, context: func.Context) -> func.HttpRespons
 def who_am_i(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.responses import handle, json_response
 
-    return handle(req, lambda rt, caller: json_response(caller_view(caller)), context)
-
-
-def caller_view(caller: "Caller") -> "WhoAmI":
-    from shared.wire import WhoAmI
-
-    return WhoAmI(
-        tenant_id=caller.tenant_id,
-        object_id=caller.object_id,
-        email=caller.email,
-        name=caller.name,
-        admin=caller.is_admin,
-    )
+    return handle(req, lambda rt, caller: json_response(caller.whoami()), context)
 
 
 @bp.route(route="api/me", methods=["GET"])

@@ -4,7 +4,7 @@ from App Service Authentication's principal (shared/entrypoints/principal.py).""
 from dataclasses import dataclass
 
 from shared import errors
-from shared.wire import ADMIN_ROLES
+from shared.wire import ADMIN_ROLES, WhoAmI
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,16 @@ class Caller:
     @property
     def is_admin(self) -> bool:
         return not self.roles.isdisjoint(ADMIN_ROLES)
+
+    def whoami(self) -> WhoAmI:
+        """GET /whoami: the principal alone, no storage request."""
+        return WhoAmI(
+            tenant_id=self.tenant_id,
+            object_id=self.object_id,
+            email=self.email,
+            name=self.name,
+            admin=self.is_admin,
+        )
 
     def require_admin(self) -> None:
         """The /org/* calls: a Global admin or Account admin of the caller's tenant."""
