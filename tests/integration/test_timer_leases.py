@@ -14,6 +14,7 @@ from shared import bootstrap as runtime
 from shared.services.reconciler import reconcile
 from shared.services.refresh import refresh
 from tests.integration.test_refresh_cost import REFRESH_DAY, seed_due_rows
+from tests.support.queue_host import QueueHost
 from tests.support.world import unique
 
 
@@ -33,17 +34,17 @@ def test_one_instance_at_a_time_holds_a_timers_lease(
 
 
 def test_a_scheduled_run_is_skipped_where_another_instance_holds_the_lease(
-    azurite: azurite_process.AzuritePorts, azure_runtime: runtime.Runtime
+    azurite: azurite_process.AzuritePorts, host: QueueHost
 ) -> None:
-    host = FunctionHost.for_project(azurite.connection_string)
+    runner: FunctionHost = host.host
     leases = TimerLeases(azurite.connection_string, host_id=unique("host"))
-    host.timer_leases = leases
+    runner.timer_leases = leases
     ran: list[str] = []
-    host.run_timer = lambda name, past_due=False, *, retry=False: ran.append(name)  # type: ignore[method-assign]
+    runner.run_timer = lambda name, past_due=False, *, retry=False: ran.append(name)  # type: ignore[method-assign]
     other = TimerLeases(azurite.connection_string, host_id=leases._host_id)
     with other.held("reconcile"):
-        assert host.run_scheduled("reconcile") is False
-    assert host.run_scheduled("reconcile") is True
+        assert runner.run_scheduled("reconcile") is False
+    assert runner.run_scheduled("reconcile") is True
     assert ran == ["reconcile"]
 
 
