@@ -424,9 +424,17 @@ def main(argv: list[str] | None = None) -> None:
         throughput(bench, connection, sizes, host)
         cost_growth(bench, connection, sizes)
         cold_start(bench, connection, sizes)
-    from benchmarks.load import LOAD_SMOKE, LoadSizes, run_load
+    from benchmarks.load import (
+        LOAD_SMOKE,
+        OPEN_LOOP_SMOKE,
+        LoadSizes,
+        OpenLoopSizes,
+        run_load,
+        run_open_loop,
+    )
 
     run_load(bench, LOAD_SMOKE if args.smoke else LoadSizes())
+    run_open_loop(bench, OPEN_LOOP_SMOKE if args.smoke else OpenLoopSizes())
     total = time.perf_counter() - started
     print(f"finished in {total:.0f} s on {platform.platform()} ({os.cpu_count()} cores)")
     args.output.parent.mkdir(parents=True, exist_ok=True)

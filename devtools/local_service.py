@@ -20,6 +20,8 @@ class LocalService:
     url: str
     connection_string: str
     runner: subprocess.Popen[bytes]
+    urls: list[str]
+    """Every instance's address (one unless several were asked for)."""
 
 
 def wait_listening(port: int, timeout: float = 30) -> None:
@@ -36,22 +38,30 @@ def wait_listening(port: int, timeout: float = 30) -> None:
 
 @contextmanager
 def local_service(
-    settings: dict[str, str], *, runner_log: IO[Any] | None = None
+    settings: dict[str, str], *, runner_log: IO[Any] | None = None, instances: int = 1
 ) -> Iterator[LocalService]:
     """`settings` as app settings of the runner, which runs with the dev clock and no
-    settings file, beside an Azurite of its own."""
+    settings file, beside an Azurite of its own; with `instances`, that many runners
+    share the one Azurite, as Functions scales out against one storage account (their
+    timers take a lease each run, as the host's do)."""
     ports = azurite.free_ports()
     storage = azurite.start(ports)
-    port = azurite.free_port()
     env = {**os.environ, **settings, "AzureWebJobsStorage": ports.connection_string}
-    runner = subprocess.Popen(
-        [sys.executable, "-m", "devtools.runner", "--host", "127.0.0.1", "--port", str(port),
-         "--settings", "/nonexistent", "--dev-clock"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=runner_log or subprocess.DEVNULL,
-    )  # fmt: skip
+    runners: list[subprocess.Popen[bytes]] = []
+    urls: list[str] = []
     try:
-        wait_listening(port)
-        yield LocalService(f"http://127.0.0.1:{port}", ports.connection_string, runner)
+        for _ in range(instances):
+            port = azurite.free_port()
+            runners.append(subprocess.Popen(
+                [sys.executable, "-m", "devtools.runner", "--host", "127.0.0.1",
+                 "--port", str(port), "--settings", "/nonexistent", "--dev-clock"],
+                cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                stderr=runner_log or subprocess.DEVNULL,
+            ))  # fmt: skip
+            urls.append(f"http://127.0.0.1:{port}")
+            wait_listening(port)
+        yield LocalService(urls[0], ports.connection_string, runners[0], urls)
     finally:
-        azurite.stop(runner)
+        for runner in runners:
+            azurite.stop(runner)
         azurite.stop(storage)

@@ -27,6 +27,8 @@ def test_the_benchmark_command_runs_and_writes_its_figures(tmp_path: Path) -> No
         "links/s, 4 worker(s)",
         "refresh requests growth, smallest to largest",
         "import ratio function_app / azure.functions",
+        "open loop, 2 instances: saturation throughput of the mix",
+        "open loop, 2 instances: invariant violations afterwards",
     ):
         assert expected in names
     assert "import ratio function_app / azure.functions" in run.stdout
