@@ -126,11 +126,13 @@ class WebhookStore(Protocol):
         ...
 
     def add(self, webhook: WebhookRecord, limit: int) -> bool:
-        """False when the organization has `limit` endpoints already; exact under
-        concurrent calls."""
+        """False when the organization has `limit` endpoints already; raises
+        ConcurrencyConflict when a concurrent add or delete won (exact under retries)."""
         ...
 
-    def delete(self, tenant_id: str, webhook_id: str) -> bool: ...
+    def delete(self, tenant_id: str, webhook_id: str) -> bool:
+        """False when there was no such endpoint; ConcurrencyConflict as for add."""
+        ...
 
 
 class ReportStore(Protocol):

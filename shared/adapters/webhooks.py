@@ -26,7 +26,6 @@ TABLE = "webhooks"
 CACHE_SECONDS = 30.0
 COUNTER_ROW = "~count"
 """Sorts after every endpoint id (hex), so the list reads endpoints with `RowKey lt '~'`."""
-ATTEMPTS = 8
 LOST_RACE = (404, 409, 412)
 """A transaction that lost to a concurrent one: the counter moved, or the row came or went."""
 
@@ -113,40 +112,34 @@ class WebhookTable:
         }
         return ("update", entity, options)
 
-    def _submit(self, operations: Sequence[tuple[Any, ...]]) -> bool:
-        """False when a concurrent change won (the caller reads again and retries)."""
+    def _submit(self, tenant_id: str, operations: Sequence[tuple[Any, ...]]) -> None:
+        """Raises ConcurrencyConflict when a concurrent change won: the use case reads
+        again under the message bus's retry policy."""
         try:
             self._store.table(TABLE).submit_transaction(operations)
         except TableTransactionError as error:
             if error.status_code in LOST_RACE:
-                return False
+                raise ConcurrencyConflict(f"{TABLE}/{tenant_id}") from error
             raise
-        return True
+        self._forget(tenant_id)
 
     def add(self, webhook: WebhookRecord, limit: int) -> bool:
         """Store a new endpoint unless the organization has `limit` already (False)."""
-        for _ in range(ATTEMPTS):
-            count, etag = self._counter(webhook.tenant_id)
-            if count >= limit:
-                return False
-            counted = self._counted(webhook.tenant_id, count + 1, etag)
-            if self._submit([("create", _entity(webhook)), counted]):
-                self._forget(webhook.tenant_id)
-                return True
-        raise ConcurrencyConflict(f"{TABLE}/{webhook.tenant_id}")
+        count, etag = self._counter(webhook.tenant_id)
+        if count >= limit:
+            return False
+        counted = self._counted(webhook.tenant_id, count + 1, etag)
+        self._submit(webhook.tenant_id, [("create", _entity(webhook)), counted])
+        return True
 
     def delete(self, tenant_id: str, webhook_id: str) -> bool:
         """False when there was no such endpoint."""
-        for _ in range(ATTEMPTS):
-            if self.get(tenant_id, webhook_id) is None:
-                return False
-            count, etag = self._counter(tenant_id)
-            gone = ("delete", {"PartitionKey": encode_key(tenant_id), "RowKey": webhook_id})
-            operations = [gone, self._counted(tenant_id, max(count - 1, 0), etag)]
-            if self._submit(operations):
-                self._forget(tenant_id)
-                return True
-        raise ConcurrencyConflict(f"{TABLE}/{tenant_id}")
+        if self.get(tenant_id, webhook_id) is None:
+            return False
+        count, etag = self._counter(tenant_id)
+        gone = ("delete", {"PartitionKey": encode_key(tenant_id), "RowKey": webhook_id})
+        self._submit(tenant_id, [gone, self._counted(tenant_id, max(count - 1, 0), etag)])
+        return True
 
     def _forget(self, tenant_id: str) -> None:
         with self._lock:

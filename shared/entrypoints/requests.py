@@ -5,7 +5,7 @@ segments are read."""
 import json
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from typing import TypeVar, get_args
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -78,7 +78,7 @@ def parse_flag(value: str | None, field: str) -> bool | None:
     raise invalid_request(field, f"{field} must be true or false.")
 
 
-STATUSES: tuple[CredentialStatus, ...] = ("active", "expiring", "expired")
+STATUSES: tuple[CredentialStatus, ...] = get_args(CredentialStatus)
 MAX_QUERY_DURATION = timedelta(days=36500)
 """A window past any credential's life; beyond it `now + duration` can overflow."""
 _INSTANT = TypeAdapter(Instant)

@@ -15,6 +15,7 @@ from shared.adapters.errors import ConcurrencyConflict
 from shared.domain.activity import ActivityRecord, association_ended, association_started
 from shared.domain.events import AssociationEnded, AssociationStarted, Event
 from shared.domain.learner import Learner
+from shared.domain.model import AssociationRecord
 from shared.observability import count
 
 MAX_ATTEMPTS = 12
@@ -78,14 +79,23 @@ def after_commit(
     tables.publish(uow.stores, entries, marker.id if marker else None)
 
 
+def changed_association(events: Sequence[Event]) -> tuple[AssociationRecord, bool] | None:
+    """The association a commit is about, and whether it started: the start (whose
+    finishing covers the end of a move), else the end; None for neither."""
+    for kind in (AssociationStarted, AssociationEnded):
+        found = next((e.association for e in events if isinstance(e, kind)), None)
+        if found is not None:
+            return found, kind is AssociationStarted
+    return None
+
+
 def marker_of(events: Sequence[Event]) -> ActivityRecord | None:
-    """One per commit: the start's entry (whose finishing covers the end of a move),
-    else the end's."""
-    started = next((e.association for e in events if isinstance(e, AssociationStarted)), None)
-    if started is not None:
-        return association_started(started)
-    ended = next((e.association for e in events if isinstance(e, AssociationEnded)), None)
-    return association_ended(ended) if ended is not None else None
+    """The entry a change writes last: its association's start or end."""
+    changed = changed_association(events)
+    if changed is None:
+        return None
+    association, started = changed
+    return association_started(association) if started else association_ended(association)
 
 
 def run(

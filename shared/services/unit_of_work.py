@@ -10,9 +10,15 @@ from shared.adapters.errors import ConcurrencyConflict
 from shared.adapters.ports import Intent, Stores
 from shared.clock import Clock
 from shared.domain.activity import ActivityRecord
-from shared.domain.events import AssociationEnded, AssociationStarted, Event
+from shared.domain.events import Event
 from shared.domain.learner import Learner
-from shared.services.messagebus import HandlerTables, after_commit, dispatch, marker_of
+from shared.services.messagebus import (
+    HandlerTables,
+    after_commit,
+    changed_association,
+    dispatch,
+    marker_of,
+)
 from shared.services.user_rows import UserRows
 
 
@@ -66,23 +72,18 @@ class UnitOfWork:
         after_commit(self._handlers, events, learner, self)
 
     def _intent_of(self, events: Sequence[Event]) -> Intent | None:
-        """One per commit: the start (whose finishing covers the end of a move), else
-        the end."""
-        changed = next(
-            (e.association for e in events if isinstance(e, AssociationStarted)),
-            next((e.association for e in events if isinstance(e, AssociationEnded)), None),
-        )
-        marker = marker_of(events)
+        changed, marker = changed_association(events), marker_of(events)
         if changed is None or marker is None:
             return None
+        association = changed[0]
         return Intent(
             kind="association",
-            tenant_id=changed.tenant_id,
-            email=changed.user_email,
+            tenant_id=association.tenant_id,
+            email=association.user_email,
             written_at=self.clock.now(),
-            program=changed.program,
-            learner_id=changed.learner_id,
-            association_id=changed.association_id,
+            program=association.program,
+            learner_id=association.learner_id,
+            association_id=association.association_id,
             marker_id=marker.id,
             marker_at=marker.at,
         )

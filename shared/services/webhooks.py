@@ -105,7 +105,8 @@ def create(deps: Dependencies, caller: Caller, request: CreateWebhook) -> Webhoo
         secret=new_secret(),
         created_at=deps.clock.now(),
     )
-    if not deps.stores.webhooks.add(webhook, MAX_PER_ORGANIZATION):
+    added = deps.run(lambda _uow, _: deps.stores.webhooks.add(webhook, MAX_PER_ORGANIZATION))
+    if not added:
         raise errors.TOO_MANY_WEBHOOKS()
     return WebhookCreated(**webhook_of(webhook).model_dump(), secret=webhook.secret)
 
@@ -117,12 +118,18 @@ def listed(deps: Dependencies, caller: Caller) -> WebhookList:
     )
 
 
+def _issued(webhook_id: str | None) -> str:
+    """An id from the route, if the service could have issued it: anything else names
+    no endpoint, and never reaches a table key."""
+    if webhook_id is None or not is_issued_id(webhook_id):
+        raise errors.WEBHOOK_NOT_FOUND()
+    return webhook_id
+
+
 def delete(deps: Dependencies, caller: Caller, webhook_id: str | None) -> None:
     caller.require_admin()
-    if not is_issued_id(webhook_id):
-        raise errors.WEBHOOK_NOT_FOUND()
-    assert webhook_id is not None
-    if not deps.stores.webhooks.delete(caller.tenant_id, webhook_id):
+    issued = _issued(webhook_id)
+    if not deps.run(lambda _uow, _: deps.stores.webhooks.delete(caller.tenant_id, issued)):
         raise errors.WEBHOOK_NOT_FOUND()
 
 
@@ -130,9 +137,7 @@ def ping(deps: Dependencies, caller: Caller, webhook_id: str | None) -> None:
     """One test delivery, at most once a minute per endpoint (a receiver that fails it
     gets no retries), so the call cannot be used to flood somebody's server."""
     caller.require_admin()
-    if not is_issued_id(webhook_id):
-        raise errors.WEBHOOK_NOT_FOUND()
-    assert webhook_id is not None
+    webhook_id = _issued(webhook_id)
     now = deps.clock.now()
     found = deps.stores.webhooks.get_versioned(caller.tenant_id, webhook_id)
     if found is None:

@@ -684,3 +684,43 @@ def test_a_filter_over_15_comparisons_is_stopped_before_it_is_sent(
         list(table.query_entities(sixteen))
     fifteen = " or ".join(f"RowKey eq 'r{n}'" for n in range(15))
     assert list(table.query_entities(fifteen)) == []
+
+
+def test_a_refused_link_spends_neither_its_nonce_nor_its_jti(
+    world: World, api: FunctionClient
+) -> None:
+    """Contract v4: a nonce is spent only by the association it started, as a `jti`."""
+    person = api.member(world)
+    assert api.link(person, "learn", world.assertion(unique("MCID"))).status == 201
+    nonce = _nonce(api, person).json()["nonce"]
+    other = world.assertion(unique("MCID"), nonce=nonce)
+
+    def link() -> Any:
+        return api.call(
+            "POST", "me/links", person=person, json={"program": "learn", "assertion": other}
+        )
+
+    assert (link().status, link().error_code) == (409, "already_linked")
+    assert api.unlink(person, "learn").status == 204
+    assert link().status == 201
+
+
+@pytest.mark.usefixtures("guard_on")
+def test_a_webhook_url_over_2048_characters_is_400(
+    api: FunctionClient, admin: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resolving(monkeypatch, {"public.example": [PUBLIC]})
+    base = "https://public.example/"
+    assert register(api, admin, base + "a" * (2048 - len(base))).status == 201
+    answer = register(api, admin, base + "a" * (2049 - len(base)))
+    assert (answer.status, answer.error_code) == (400, "invalid_request")
+
+
+def test_a_signed_in_email_with_a_format_character_is_400(
+    world: World, api: FunctionClient
+) -> None:
+    tenant = world.tenant()
+    hidden = Person(tenant, f"{unique('pat')}\u200b@contoso.com")
+    answer = api.call("GET", "whoami", person=hidden)
+    assert (answer.status, answer.error_code) == (400, "invalid_request")
+    assert api.profile(hidden).status == 400
