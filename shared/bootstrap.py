@@ -83,7 +83,7 @@ class Runtime:
 
         return Stores(
             users=PartnerUserTable(self.tables),
-            learners=LearnerTable(self.tables),
+            learners=LearnerTable(self.tables, self.clock),
             wakes=CreditWakeTable(self.tables),
             report=SkillsReportTable(self.tables),
             removals=ReportRemovalTable(self.tables),

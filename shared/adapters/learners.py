@@ -23,6 +23,7 @@ from shared.adapters.rows import (
     parse_row,
 )
 from shared.adapters.tables import TableStore
+from shared.clock import Clock, SystemClock
 from shared.domain.learner import Learner
 from shared.domain.model import CredentialRecord, CreditedRecord, LearnerState
 from shared.domain.types import Program
@@ -100,8 +101,9 @@ def _credited_entity(partition: str, record: CreditedRecord) -> dict[str, Any]:
 
 
 class LearnerTable:
-    def __init__(self, store: TableStore) -> None:
+    def __init__(self, store: TableStore, clock: Clock | None = None) -> None:
         self._store = store
+        self._clock = clock or SystemClock()
 
     def load(
         self,
@@ -140,6 +142,7 @@ class LearnerTable:
                 learner.credential_versions[credential.id] = etag
             elif row.startswith(CREDITED_PREFIX):
                 learner.credited.append(parse_row(CreditedRecord, entity, TABLE))
+        learner.forget_removed(self._clock.now())
         return learner
 
     def commit(self, learner: Learner) -> None:
@@ -168,7 +171,19 @@ class LearnerTable:
             ("upsert", _credited_entity(partition, r), {"mode": UpdateMode.REPLACE})
             for r in learner.new_credited
         ]
-        with conflicts_as_concurrency(), _transaction_conflicts():
+        rewritten = {credited_row(r.tenant_id, r.credential.id) for r in learner.new_credited}
+        # Rows the refresh took ride along in the guarded transaction while there is
+        # room; a row gone already (404) means another commit won: load again.
+        room = max(0, TRANSACTION_LIMIT - 1 - len(writes))
+        prunes = [
+            ("delete", {"PartitionKey": partition, "RowKey": key})
+            for key in sorted(
+                {credited_row(r.tenant_id, r.credential.id) for r in learner.removed_credited}
+                - rewritten
+            )[:room]
+        ]
+        writes += prunes
+        with conflicts_as_concurrency(), _transaction_conflicts(*([404] if prunes else [])):
             if not writes:
                 guard = _state_guard(learner)
                 result = (

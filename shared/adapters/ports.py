@@ -146,6 +146,15 @@ class ReportStore(Protocol):
         self, tenant_id: str, continuation: str | None, page_size: int = ...
     ) -> tuple[list[ReportRow], str | None]: ...
 
+    def due_for_removal(self, tenant_id: str, today: date) -> list[Versioned[ReportRow]]:
+        """The organization's rows whose removal date is on or before today."""
+        ...
+
+    def delete_unchanged(self, tenant_id: str, rows: Sequence[Versioned[ReportRow]]) -> None:
+        """In transactions of up to 100; ConcurrencyConflict when a row changed or
+        went since it was read (the transactions before it stay done)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Removal:
@@ -201,6 +210,10 @@ class RemovalStore(Protocol):
     def due(self, today: date, limit: int) -> list[Removal]: ...
 
     def remove(self, removal: Removal) -> None: ...
+
+    def remove_many(self, removals: Sequence[Removal]) -> None:
+        """Idempotent, in transactions of up to 100 per removal date."""
+        ...
 
 
 class ActivityStore(Protocol):

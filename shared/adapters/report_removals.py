@@ -3,7 +3,9 @@ a refresh. Partition = the removal date (`YYYY-MM-DD`), so a refresh reads only
 dates that have come: its cost grows with what is due, not with the users."""
 
 import contextlib
+from collections.abc import Sequence
 from datetime import date
+from itertools import groupby
 from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
@@ -12,7 +14,7 @@ from azure.data.tables import UpdateMode
 from shared.adapters.keys import encode_part
 from shared.adapters.learners import learner_key_part
 from shared.adapters.ports import Removal
-from shared.adapters.rows import partitions_up_to
+from shared.adapters.rows import delete_idempotently, partitions_up_to
 from shared.adapters.tables import TableStore
 from shared.wire import program_named
 
@@ -49,6 +51,11 @@ class ReportRemovalTable:
     def remove(self, removal: Removal) -> None:
         with contextlib.suppress(ResourceNotFoundError):
             self._store.table(TABLE).delete_entity(*_keys(removal))
+
+    def remove_many(self, removals: Sequence[Removal]) -> None:
+        keys = sorted(_keys(r) for r in removals)
+        for partition, rows in groupby(keys, key=lambda k: k[0]):
+            delete_idempotently(self._store.table(TABLE), partition, [row for _, row in rows])
 
 
 def _removal(entity: dict[str, Any]) -> Removal:

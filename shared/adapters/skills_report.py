@@ -3,11 +3,15 @@ counted for it (program, learner, credential), so a credential is never shown
 twice for the same organization (rule 8) and a report page is one query."""
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
-from azure.data.tables import UpdateMode
+from azure.core import MatchConditions
+from azure.data.tables import TableTransactionError, UpdateMode
 
+from shared.adapters.errors import ConcurrencyConflict
 from shared.adapters.keys import encode_key, encode_part
+from shared.adapters.ports import Versioned
 from shared.adapters.rows import (
     chunks,
     decode_continuation,
@@ -45,6 +49,19 @@ def report_row_key(row: ReportRow) -> str:
     return f"{row.program}:{encode_part(row.learner_id)}|{encode_part(row.credential_id)}"
 
 
+def _entity(partition: str, row: ReportRow) -> dict[str, Any]:
+    """`RemovalOn` beside the row's data, so the refresh finds an organization's due
+    rows with one filter (absent while the row has no removal date)."""
+    entity = {
+        "PartitionKey": partition,
+        "RowKey": report_row_key(row),
+        "Data": row.model_dump_json(),
+    }
+    if row.removal_on is not None:
+        entity["RemovalOn"] = row.removal_on.isoformat()
+    return entity
+
+
 class SkillsReportTable:
     def __init__(self, store: TableStore) -> None:
         self._store = store
@@ -58,11 +75,7 @@ class SkillsReportTable:
                 [
                     (
                         "upsert",
-                        {
-                            "PartitionKey": partition,
-                            "RowKey": report_row_key(row),
-                            "Data": row.model_dump_json(),
-                        },
+                        _entity(partition, row),
                         {"mode": UpdateMode.REPLACE},
                     )
                     for row in batch
@@ -73,6 +86,36 @@ class SkillsReportTable:
         delete_idempotently(
             self._store.table(TABLE), encode_key(tenant_id), [report_row_key(r) for r in rows]
         )
+
+    def due_for_removal(self, tenant_id: str, today: date) -> list[Versioned[ReportRow]]:
+        entities = self._store.table(TABLE).query_entities(
+            "PartitionKey eq @tenant and RemovalOn le @today",
+            parameters={"tenant": encode_key(tenant_id), "today": today.isoformat()},
+            select=["PartitionKey", "RowKey", "Data"],
+        )
+        return [
+            Versioned(parse_row(ReportRow, e, TABLE), str(e.metadata["etag"])) for e in entities
+        ]
+
+    def delete_unchanged(self, tenant_id: str, rows: Sequence[Versioned[ReportRow]]) -> None:
+        partition = encode_key(tenant_id)
+        table = self._store.table(TABLE)
+        for batch in chunks(rows):
+            try:
+                table.submit_transaction(
+                    [
+                        (
+                            "delete",
+                            {"PartitionKey": partition, "RowKey": report_row_key(r.value)},
+                            {"etag": r.etag, "match_condition": MatchConditions.IfNotModified},
+                        )
+                        for r in batch
+                    ]
+                )
+            except TableTransactionError as error:
+                if error.status_code in (404, 409, 412):
+                    raise ConcurrencyConflict(str(error)) from error
+                raise
 
     def page(
         self, tenant_id: str, continuation: str | None, page_size: int = PAGE_SIZE

@@ -8,7 +8,13 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.domain.model import AssociationRecord, CreditedRecord, PartnerUser, removal_date
+from shared.domain.model import (
+    AssociationRecord,
+    CreditedRecord,
+    PartnerUser,
+    refresh_instant,
+    removal_date,
+)
 from shared.domain.types import EndReason, Instant, Program
 
 ActivityType = Literal[
@@ -109,6 +115,35 @@ def _association_entry(
         program=record.program,
         learner_id=record.learner_id,
         reason=record.end_reason,
+    )
+
+
+def credential_removed(
+    tenant_id: str,
+    *,
+    email: str,
+    display_name: str,
+    program: Program,
+    learner_id: str,
+    credential_id: str,
+    removal_on: date,
+) -> ActivityRecord:
+    """credential.removed, written by the refresh from the report row it deleted, dated
+    at the refresh of the row's removal date (the same entry however late or often it
+    runs)."""
+    return ActivityRecord(
+        id=entry_id(
+            "credential.removed", tenant_id, program, learner_id, credential_id, removal_on
+        ),
+        type="credential.removed",
+        at=refresh_instant(removal_on),
+        tenant_id=tenant_id,
+        email=email,
+        display_name=display_name,
+        program=program,
+        learner_id=learner_id,
+        credential_id=credential_id,
+        removal_on=removal_on,
     )
 
 

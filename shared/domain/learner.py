@@ -19,6 +19,7 @@ from shared.domain.model import (
     CreditedRecord,
     LearnerState,
     credit_due_at,
+    refresh_instant,
 )
 from shared.domain.types import EndReason, Program
 
@@ -37,6 +38,9 @@ class Learner:
     state_changed: bool = False
     changed_credentials: list[str] = field(default_factory=list)
     new_credited: list[CreditedRecord] = field(default_factory=list)
+    removed_credited: list[CreditedRecord] = field(default_factory=list)
+    """Rows the refresh took (see forget_removed): still stored, deleted by the
+    learner's next commit."""
 
     @classmethod
     def new(cls, program: Program, learner_id: str) -> "Learner":
@@ -59,6 +63,32 @@ class Learner:
 
     def used_jti(self, jti: str) -> AssociationRecord | None:
         return self.state.find_by_jti(jti)
+
+    def with_organization_at(self, tenant_id: str, at: datetime) -> bool:
+        return any(
+            a.tenant_id == tenant_id
+            and a.started_at <= at
+            and (a.ended_at is None or a.ended_at > at)
+            for a in self.state.associations
+        )
+
+    def forget_removed(self, now: datetime) -> None:
+        """Rule 9 as the learner sees it: a credited row is gone once the refresh of
+        its removal date has come, unless the learner was with the organization
+        again by then. The refresh deletes the organization's report rows only (a
+        handful of transactions per organization, not one per learner); the rows
+        here are no longer counted (a return after the refresh earns credit again)
+        and the learner's next commit deletes them."""
+        gone = [
+            c
+            for c in self.credited
+            if c.removal_on is not None
+            and refresh_instant(c.removal_on) <= now
+            and not self.with_organization_at(c.tenant_id, refresh_instant(c.removal_on))
+        ]
+        if gone:
+            self.credited = [c for c in self.credited if c not in gone]
+            self.removed_credited = gone
 
     def credited_for(self, tenant_id: str) -> list[CreditedRecord]:
         return [c for c in self.credited if c.tenant_id == tenant_id]
@@ -168,3 +198,4 @@ class Learner:
         self.state_changed = False
         self.changed_credentials = []
         self.new_credited = []
+        self.removed_credited = []

@@ -1,7 +1,7 @@
 """What the service stores about people and learners, independent of storage."""
 
 import hashlib
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
@@ -279,6 +279,16 @@ def removal_date(ended_at: datetime) -> date:
     """Rule 8: the data refresh after an end, the 10th of the following month (UTC)."""
     year, month = ended_at.year, ended_at.month
     return date(year + 1, 1, 10) if month == 12 else date(year, month + 1, 10)
+
+
+REFRESH_TIME = time(2, 0, tzinfo=UTC)
+
+
+def refresh_instant(on: date) -> datetime:
+    """The data refresh of a removal date: 02:00 UTC that day, when the timer runs.
+    A removal's entry is dated then, so a run that catches up later, or runs twice,
+    writes the same entry."""
+    return datetime.combine(on, REFRESH_TIME)
 
 
 def expiry_status(

@@ -14,7 +14,7 @@ from shared.adapters.skills_report import report_row_of
 from shared.domain import activity
 from shared.domain.events import AssociationEnded, AssociationStarted, CredentialRecorded, Credited
 from shared.domain.learner import Learner
-from shared.domain.model import CreditedRecord, removal_date
+from shared.domain.model import CreditedRecord, refresh_instant, removal_date
 from shared.services import credit_apply
 from shared.services.credited_rows import rewrite_credited
 from shared.services.messagebus import HandlerTables
@@ -133,15 +133,27 @@ def _removal_date_now(learner: Learner, tenant_id: str) -> date | None:
 
 
 def _settle_removal_dates(uow: UnitOfWork, learner: Learner, tenant_id: str) -> None:
+    dated: list[date] = []
+
     def to_change(current: Learner) -> list[CreditedRecord]:
         on = _removal_date_now(current, tenant_id)
-        return [
+        changed = [
             c.model_copy(update={"removal_on": on})
             for c in current.credited_for(tenant_id)
             if c.removal_on != on
         ]
+        if changed and on is not None:
+            dated[:] = [on]
+        return changed
 
     rewrite_credited(uow, learner, tenant_id, to_change)
+    if dated and refresh_instant(dated[0]) <= uow.clock.now():
+        # Dated after its refresh ran (a handler finished late by the reconciler):
+        # that run may have read the organization before these rows had a date, so
+        # the next run looks at it again.
+        uow.stores.removals.schedule(
+            Removal(dated[0], tenant_id, learner.program, learner.learner_id)
+        )
 
 
 def _rows_to_be_removed(event: AssociationEnded, learner: Learner) -> list[CreditedRecord]:

@@ -208,20 +208,17 @@ def test_rule_9_an_interrupted_refresh_run_again_removes_everything_due_and_noth
     for person in leaving:
         delete(api, world, person)
     store = runtime.current().stores.report
-    real_delete = store.delete_rows
-    calls = {"n": 0}
+    real_delete = store.delete_unchanged
 
-    def failing_after_one(tenant_id, rows):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise RuntimeError("storage went away")
-        real_delete(tenant_id, rows)
+    def failing(tenant_id, rows):
+        raise RuntimeError("storage went away")
 
-    monkeypatch.setattr(store, "delete_rows", failing_after_one)
+    monkeypatch.setattr(store, "delete_unchanged", failing)
     with pytest.raises(RuntimeError):
         refresh_at(world, host, datetime(2026, 4, 10, 2, tzinfo=UTC))
-    monkeypatch.setattr(store, "delete_rows", real_delete)
-    assert 0 < len(report(tenant)) < 8
+    monkeypatch.setattr(store, "delete_unchanged", real_delete)
+    assert len(report(tenant)) == 8
+    assert runtime.current().stores.removals.due(date(2026, 4, 10), 10), "nothing consumed"
     host.run_timer("monthly_refresh")
     assert {r.email for r in report(tenant)} == {staying.email}
     host.run_timer("monthly_refresh")
@@ -295,20 +292,26 @@ def test_rule_8_a_learner_who_returns_while_the_refresh_runs_keeps_the_rows(
     person, learner = credited_person(world, api, host)
     world.clock.set(datetime(2026, 3, 3, tzinfo=UTC))
     api.unlink(person, "learn")
-    learners = runtime.current().stores.learners
-    real_read = learners.load
+    stores = runtime.current().stores
+    real_due = stores.report.due_for_removal
     returned = {"done": False}
 
-    def load_then_the_learner_returns(program, learner_id, **kwargs):
-        found = real_read(program, learner_id, **kwargs)
-        if learner_id == learner and not returned["done"]:
+    def read_then_the_learner_returns(tenant_id, today):
+        found = real_due(tenant_id, today)
+        if tenant_id == person.tenant_id and not returned["done"]:
+            assert found, "the refresh read the rows while they were due"
             returned["done"] = True
+            # A return committed just before the refresh (rule 8: before removal_on
+            # day's refresh), its clearing of the dates racing the refresh's read.
+            world.clock.set(datetime(2026, 4, 10, 1, 59, 59, tzinfo=UTC))
             assert api.link(person, "learn", world.assertion(learner)).status == 201
+            world.clock.set(datetime(2026, 4, 10, 2, tzinfo=UTC))
         return found
 
-    monkeypatch.setattr(learners, "load", load_then_the_learner_returns)
+    monkeypatch.setattr(stores.report, "due_for_removal", read_then_the_learner_returns)
     refresh_at(world, host, datetime(2026, 4, 10, 2, tzinfo=UTC))
     assert returned["done"]
+    real_read = stores.learners.load
     rows = report(person.tenant_id)
     assert [(r.credential_id, r.removal_on) for r in rows] == [("AZ-0", None), ("AZ-1", None)]
     kept = real_read("learn", learner).credited

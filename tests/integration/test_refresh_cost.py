@@ -88,22 +88,35 @@ def seed_due_rows(rt: runtime.Runtime, tenant: str, learners: int, per_learner: 
         rt.stores.removals.schedule(Removal(REFRESH_DAY, tenant, "learn", learner))
 
 
-RUN_CONSTANT = 8
+RUN_CONSTANT = 3
+"""Per run: the due removals, the activity retention query, the due removals' batch."""
+PER_ORGANIZATION = 4
+"""Per organization touched: its due report rows (one query), their deletion (one
+transaction per 100 rows), its webhooks (for the removals' activity entries) and the
+entries themselves (one transaction per month)."""
+ONE_ORGANIZATION_TARGET = 8
 
 
-def refresh_requests(azure_runtime: runtime.Runtime, other_users: int) -> tuple[int, int]:
+def refresh_requests(
+    azure_runtime: runtime.Runtime, other_users: int, organizations: int = 1
+) -> tuple[int, int]:
     counter = RequestCounter()
     rt = runtime.Runtime(azure_runtime.settings, azure_runtime.clock, counter)
     for leftover in rt.stores.removals.due(date(2100, 1, 1), 100_000):
         rt.stores.removals.remove(leftover)
     seed_other_users(rt, other_users)
-    tenant = unique("leaving-tenant")
-    seed_due_rows(rt, tenant, learners=10, per_learner=2)
+    tenants = [unique("leaving-tenant") for _ in range(organizations)]
+    for tenant in tenants:
+        seed_due_rows(rt, tenant, learners=10, per_learner=2)
+    for table in ("webhooks", "activity"):
+        rt.tables.table(table)  # created once per process, not per run
     counter.reset()
     summary = refresh(rt.deps, REFRESH_DAY)
-    assert summary.rows_removed == 20
-    assert rt.stores.report.page(tenant, None)[0] == []
-    return counter.total, summary.rows_removed
+    requests = counter.total
+    assert summary.rows_removed == 20 * organizations
+    for tenant in tenants:
+        assert rt.stores.report.page(tenant, None)[0] == []
+    return requests, summary.rows_removed
 
 
 def test_rule_9_refresh_cost_grows_with_rows_due_not_with_users(
@@ -113,8 +126,18 @@ def test_rule_9_refresh_cost_grows_with_rows_due_not_with_users(
     large, _ = refresh_requests(azure_runtime, other_users=5_000)
     print(f"refresh requests for {removed} rows due: {small} among 100 users, {large} among 5,000")
     assert small == large
-    # Per run: the due queries, the activity log's write and its retention query.
-    assert small <= 2 * removed + RUN_CONSTANT
+
+
+def test_rule_9_the_refresh_removes_20_rows_of_one_organization_in_at_most_8_requests(
+    azure_runtime: runtime.Runtime,
+) -> None:
+    """Not one request per row: the organization's due rows go in transactions of up
+    to 100, and the learners' rows go with their next commit."""
+    one, _ = refresh_requests(azure_runtime, other_users=10)
+    three, _ = refresh_requests(azure_runtime, other_users=10, organizations=3)
+    print(f"refresh requests: 20 rows of 1 organization {one}, 60 rows of 3: {three}")
+    assert one == RUN_CONSTANT + PER_ORGANIZATION <= ONE_ORGANIZATION_TARGET
+    assert three == RUN_CONSTANT + 3 * PER_ORGANIZATION
 
 
 def test_the_expiry_warnings_cost_grows_with_what_is_due_not_with_all_credentials(

@@ -267,3 +267,100 @@ def test_put_credited_conflicts_when_the_learner_changed_since_it_was_read(
     with pytest.raises(ConcurrencyConflict):
         learners.put_credited(late, [])
     assert learners.load("learn", learner_id).credited == []
+
+
+def test_report_rows_due_for_removal_are_deleted_in_transactions_only_as_they_were_read(
+    store: TableStore,
+) -> None:
+    from datetime import date
+
+    from shared.adapters.skills_report import SkillsReportTable
+    from shared.wire import ReportRow
+
+    table = SkillsReportTable(store)
+    tenant = unique("tenant")
+
+    def row(n: int, removal_on: date | None) -> ReportRow:
+        return ReportRow(
+            email=f"p{n}@contoso.com", display_name="P", program="learn", learner_id=f"L{n:03d}",
+            credential_id="AZ-104", kind="certification", title="T", completed_at=NOW,
+            credited_at=NOW, removal_on=removal_on,
+        )  # fmt: skip
+
+    due_day, later = date(2026, 4, 10), date(2026, 5, 10)
+    table.put_rows(tenant, [row(n, due_day) for n in range(150)])
+    table.put_rows(tenant, [row(200, later), row(201, None)])
+    due = table.due_for_removal(tenant, due_day)
+    assert len(due) == 150
+    # A row changed since it was read (a return cleared its date): its transaction
+    # fails and leaves every row of it; the transaction before it stays done.
+    table.put_rows(tenant, [row(149, None)])
+    with pytest.raises(ConcurrencyConflict):
+        table.delete_unchanged(tenant, due)
+    left, _ = table.page(tenant, None)
+    assert len(left) == 2 + 50
+    again = table.due_for_removal(tenant, due_day)
+    assert len(again) == 49
+    table.delete_unchanged(tenant, again)
+    left, _ = table.page(tenant, None)
+    assert sorted(r.learner_id for r in left) == ["L149", "L200", "L201"]
+
+
+def test_removals_are_removed_in_batches_per_date_and_twice_is_fine(store: TableStore) -> None:
+    from datetime import date
+
+    from shared.adapters.ports import Removal
+    from shared.adapters.report_removals import ReportRemovalTable
+
+    table = ReportRemovalTable(store)
+    tenant = unique("tenant")
+    removals = [Removal(date(1990, 1 + n % 2, 10), tenant, "learn", f"L{n}") for n in range(130)]
+    for removal in removals:
+        table.schedule(removal)
+    mine = [r for r in table.due(date(1990, 3, 1), 10_000) if r.tenant_id == tenant]
+    assert len(mine) == 130
+    table.remove_many(mine[:10])
+    table.remove_many(mine)
+    assert [r for r in table.due(date(1990, 3, 1), 10_000) if r.tenant_id == tenant] == []
+
+
+def test_a_learners_rows_the_refresh_took_are_not_loaded_and_go_with_its_next_commit(
+    store: TableStore,
+) -> None:
+    from datetime import date
+
+    from shared.adapters.learners import learner_partition
+    from shared.domain.model import CredentialRecord, CreditedRecord
+    from tests.support.clock import MutableClock
+
+    clock = MutableClock(datetime(2026, 4, 1, tzinfo=UTC))
+    learners = LearnerTable(store, clock)
+    tenant, learner_id = unique("tenant"), unique("MCID")
+    learner = learners.load("learn", learner_id)
+    ended = record(learner_id, tenant, "p@contoso.com").ended(NOW + timedelta(days=1), "unlinked")
+    learner.state = learner.state.with_record(ended)
+    learner.fence()
+    learners.commit(learner)
+    rows = [
+        CreditedRecord(
+            association_id=ended.association_id,
+            tenant_id=tenant,
+            user_email="p@contoso.com",
+            display_name="P",
+            credited_at=NOW,
+            removal_on=date(2026, 4, 10),
+            credential=CredentialRecord(id=f"C-{n}", kind="training", title="T", completed_at=NOW),
+        )
+        for n in range(3)
+    ]
+    learners.put_credited(learners.load("learn", learner_id), rows)
+    assert len(learners.load("learn", learner_id).credited) == 3
+    clock.set(datetime(2026, 4, 10, 2, tzinfo=UTC))
+    gone = learners.load("learn", learner_id)
+    assert gone.credited == [] and len(gone.removed_credited) == 3
+    gone.fence()
+    learners.commit(gone)
+    still = store.table("learners").query_entities(
+        "PartitionKey eq @pk", parameters={"pk": learner_partition("learn", learner_id)}
+    )
+    assert [e["RowKey"] for e in still] == ["state"]

@@ -67,7 +67,8 @@ class FakeLearners:
     """The learners table in memory: the same versions and the same refusals as
     shared/adapters/learners.py."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock
         self.rows: dict[tuple[str, str], Versioned[LearnerState]] = {}
         self.credentials: dict[tuple[str, str, str], Versioned[CredentialRecord]] = {}
         self.credited: dict[tuple[str, str, str, str], CreditedRecord] = {}
@@ -98,6 +99,8 @@ class FakeLearners:
                 for (p, lid, _, _), r in self.credited.items()
                 if (p, lid) == (program, learner_id)
             ]
+            if self.clock is not None:
+                learner.forget_removed(self.clock.now())
         return learner
 
     def _guard(self, learner: Learner) -> str:
@@ -129,6 +132,8 @@ class FakeLearners:
             for cid in learner.changed_credentials:
                 versions[cid] = str(next(_etags))
                 self.credentials[(*key, cid)] = Versioned(learner.credentials[cid], versions[cid])
+            for record in learner.removed_credited:
+                self.credited.pop((*key, record.tenant_id, record.credential.id), None)
             for record in learner.new_credited:
                 self.credited[(*key, record.tenant_id, record.credential.id)] = record
             self.commits += 1
@@ -188,6 +193,26 @@ class FakeReport:
     ) -> tuple[list[ReportRow], str | None]:
         return [r for (t, *_), r in sorted(self.rows.items()) if t == tenant_id], None
 
+    def due_for_removal(self, tenant_id: str, today: date) -> list[Versioned[ReportRow]]:
+        return [
+            Versioned(r, r.model_dump_json())
+            for (t, *_), r in sorted(self.rows.items())
+            if t == tenant_id and r.removal_on is not None and r.removal_on <= today
+        ]
+
+    def delete_unchanged(self, tenant_id: str, rows: Sequence[Versioned[ReportRow]]) -> None:
+        for found in rows:
+            key = (
+                tenant_id,
+                found.value.program,
+                found.value.learner_id,
+                found.value.credential_id,
+            )
+            current = self.rows.get(key)
+            if current is None or current.model_dump_json() != found.etag:
+                raise ConcurrencyConflict("report row changed")
+            del self.rows[key]
+
 
 class FakeRemovals:
     def __init__(self) -> None:
@@ -201,6 +226,9 @@ class FakeRemovals:
 
     def remove(self, removal: Removal) -> None:
         self.rows.discard(removal)
+
+    def remove_many(self, removals: Sequence[Removal]) -> None:
+        self.rows.difference_update(removals)
 
 
 class FakeIntents:
@@ -325,10 +353,10 @@ class FakeExpiryWarnings:
         self.rows.discard(warning)
 
 
-def fake_stores() -> Stores:
+def fake_stores(clock: Clock | None = None) -> Stores:
     return Stores(
         users=FakePartnerUsers(),
-        learners=FakeLearners(),
+        learners=FakeLearners(clock),
         wakes=FakeWakes(),
         report=FakeReport(),
         removals=FakeRemovals(),
@@ -342,4 +370,4 @@ def fake_stores() -> Stores:
 
 def bootstrap_test_app(settings: Settings, clock: Clock) -> Dependencies:
     """The services exactly as bootstrap wires them, over in-memory stores."""
-    return build_context(fake_stores(), settings, clock)
+    return build_context(fake_stores(clock), settings, clock)

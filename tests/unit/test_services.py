@@ -4,7 +4,7 @@ org users, departure, the refresh and the reports, in milliseconds. The same rul
 run against Azurite in tests/functions."""
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -26,7 +26,7 @@ from shared.services import (
 from shared.services.commands import AddUser, ListUsers, ReadDesignations, ReadReport, RemoveUser
 from shared.services.dependencies import Dependencies
 from shared.wire import ReportRow
-from tests.support.fakes import FakeCreditQueue, FakeLearners, FakeWakes
+from tests.support.fakes import FakeCreditQueue, FakeReport, FakeWakes
 from tests.support.world import Person, World, link_body, unique, unlinking
 
 DAY = timedelta(days=1)
@@ -233,16 +233,43 @@ def test_refresh_removes_what_is_due_and_keeps_a_learner_back_with_the_organizat
 
     leaving, _ = credited_person(fake_deps, world)
     staying, back = credited_person(fake_deps, world)
+    world.clock.set(datetime(2026, 2, 1, tzinfo=UTC))
     unlink.unlink(fake_deps, leaving.caller, unlinking())
     unlink.unlink(fake_deps, staying.caller, unlinking())
-    world.clock.advance(25 * DAY)
+    world.clock.set(datetime(2026, 2, 20, tzinfo=UTC))
     body = link_body(world, fake_deps, staying, back)
     assert link.link(fake_deps, staying.caller, body).created
+    world.clock.set(datetime(2026, 3, 10, 2, tzinfo=UTC))
     summary = refresh.refresh(fake_deps, date(2026, 3, 10))
-    assert (summary.rows_removed, summary.rows_kept) == (1, 1)
+    assert summary.rows_removed == 1
     assert credited(fake_deps, leaving.tenant_id) == []
     assert credited(fake_deps, staying.tenant_id) == ["AZ-104"]
     assert fake_deps.stores.removals.due(date(2030, 1, 1), 10) == []
+
+
+def test_rule_8_a_return_after_the_removal_date_does_not_keep_the_rows_even_if_the_refresh_was_missed(
+    fake_deps: Dependencies, world: World
+) -> None:
+    """Rule 8 keeps rows for a return *before* removal_on; after it the rows are gone
+    (from the learner at once, from the report on the next run) and the credential is
+    credited again ten days after the return, as for any new association."""
+    from shared.services import unlink
+
+    person, learner = credited_person(fake_deps, world)
+    world.clock.set(datetime(2026, 1, 31, tzinfo=UTC))
+    unlink.unlink(fake_deps, person.caller, unlinking())
+    world.clock.set(datetime(2026, 2, 20, tzinfo=UTC))
+    body = link_body(world, fake_deps, person, learner)
+    assert link.link(fake_deps, person.caller, body).created
+    assert fake_deps.stores.learners.load("learn", learner).credited == []
+    summary = refresh.refresh(fake_deps, date(2026, 2, 20))
+    assert summary.rows_removed == 1
+    assert credited(fake_deps, person.tenant_id) == []
+    world.clock.advance(10 * DAY)
+    for wake in list(wakes(fake_deps).rows):
+        credit_apply.apply(fake_deps, wake)
+    rows, _ = fake_deps.stores.report.page(person.tenant_id, None)
+    assert [(r.credential_id, r.removal_on) for r in rows] == [("AZ-104", None)]
 
 
 def test_refresh_keeps_the_rows_of_a_learner_who_returns_while_it_runs(
@@ -252,24 +279,25 @@ def test_refresh_keeps_the_rows_of_a_learner_who_returns_while_it_runs(
 
     person, learner = credited_person(fake_deps, world)
     unlink.unlink(fake_deps, person.caller, unlinking())
-    world.clock.set(world.clock.now().replace(month=2, day=10))
-    learners = fake_deps.stores.learners
-    assert isinstance(learners, FakeLearners)
-    real_load = learners.load
+    world.clock.set(world.clock.now().replace(month=2, day=10, hour=1))
+    report = fake_deps.stores.report
+    assert isinstance(report, FakeReport)
+    real_due = report.due_for_removal
     body = link_body(world, fake_deps, person, learner)
 
-    def load_then_the_learner_returns(program: Any, learner_id: str, **kwargs: Any) -> Any:
-        found = real_load(program, learner_id, **kwargs)
-        if learner_id == learner and found.active is None:
-            learners.load = real_load  # type: ignore[method-assign]
-            assert link.link(fake_deps, person.caller, body).created
+    def read_then_the_learner_returns(tenant_id: str, today: date) -> Any:
+        found = real_due(tenant_id, today)
+        report.due_for_removal = real_due  # type: ignore[method-assign]
+        assert found, "the refresh read the row while it was due"
+        assert link.link(fake_deps, person.caller, body).created
         return found
 
-    learners.load = load_then_the_learner_returns  # type: ignore[method-assign]
+    report.due_for_removal = read_then_the_learner_returns  # type: ignore[method-assign]
     summary = refresh.refresh(fake_deps, date(2026, 2, 10))
-    assert (summary.rows_removed, summary.rows_kept) == (0, 1)
+    assert summary.rows_removed == 0
     rows, _ = fake_deps.stores.report.page(person.tenant_id, None)
     assert [(r.credential_id, r.removal_on) for r in rows] == [("AZ-104", None)]
+    assert credited(fake_deps, person.tenant_id) == ["AZ-104"]
 
 
 def test_reports_page_the_skills_report_and_count_designation_points(
