@@ -8,6 +8,7 @@ import binascii
 import json
 import re
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -166,25 +167,50 @@ class ActivityTable:
             query += " and Email eq @email"
             parameters["email"] = email
         table = self._store.table(TABLE)
-        found: list[ActivityRecord] = []
-        months = _months_back(min(until, _end_of(start_month)), since)
-        for read, month in enumerate(months):
-            if read == MONTHS_PER_PAGE:
-                return found, _encode(month, None)
-            parameters["pk"] = _partition(tenant_id, month)
+        months = list(_months_back(min(until, _end_of(start_month)), since))
+        more = months[MONTHS_PER_PAGE] if len(months) > MONTHS_PER_PAGE else None
+        months = months[:MONTHS_PER_PAGE]
+
+        resume_from = token.get("from") if isinstance(token, dict) else None
+
+        def read(month: str, size: int) -> tuple[list[dict[str, Any]], Any]:
+            bounds = {**parameters, "pk": _partition(tenant_id, month)}
+            if month == start_month and resume_from is not None:
+                bounds["newest"] = max(bounds["newest"], resume_from)
+            sdk_token = token if month == start_month and resume_from is None else None
             pages = table.query_entities(
                 query,
-                parameters=parameters,
-                results_per_page=page_size - len(found),
+                parameters=bounds,
+                results_per_page=size,
                 select=["PartitionKey", "RowKey", "Data"],
-            ).by_page(continuation_token=token if month == start_month else None)
-            found += [parse_row(ActivityRecord, e, TABLE) for e in next(pages, [])]
-            next_token = getattr(pages, "continuation_token", None)
+            ).by_page(continuation_token=sdk_token)
+            return list(next(pages, [])), getattr(pages, "continuation_token", None)
+
+        if not months:
+            return [], None
+        # The newest month first (a busy log fills the page from it); the older months
+        # of the page together, so a sparse log costs two round trips, not six.
+        reads = [read(months[0], page_size)]
+        if len(reads[0][0]) < page_size and not reads[0][1] and len(months) > 1:
+            left = page_size - len(reads[0][0])
+            with ThreadPoolExecutor(max_workers=len(months) - 1) as pool:
+                reads += list(pool.map(lambda m: read(m, left), months[1:]))
+        found: list[ActivityRecord] = []
+        for month, (entities, next_token) in zip(months, reads, strict=False):
+            room = page_size - len(found)
+            taken = entities[:room]
+            found += [parse_row(ActivityRecord, e, TABLE) for e in taken]
+            if len(entities) > room:
+                # Cut inside a month read in parallel: the next page starts at the
+                # first entry not taken (a bound of the query, not a table token).
+                return found, _encode(month, {"from": entities[room]["RowKey"]})
             if next_token:
                 return found, _encode(month, next_token)
             if len(found) >= page_size:
                 older = next(iter(_months_back(_previous(month), since)), None)
                 return found, _encode(older, None) if older else None
+        if more is not None:
+            return found, _encode(more, None)
         return found, None
 
 
