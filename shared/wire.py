@@ -3,9 +3,16 @@
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
-from shared.domain.activity import ActivityRecord, ActivityType
+from shared.domain.activity import ACTIVITY_TYPES, ActivityRecord, ActivityType
 from shared.domain.model import AssociationRecord, CredentialRecord, PartnerUser
 from shared.domain.types import (
     PROGRAMS,
@@ -18,11 +25,39 @@ from shared.domain.types import (
     format_instant,
     program_named,
 )
-from shared.domain.webhooks import WebhookRecord
+from shared.domain.webhooks import MAX_URL_LENGTH, WebhookRecord
 
 __all__ = ["PROGRAMS", "Instant", "Program", "format_instant", "program_named"]
 
 ADMIN_ROLES = frozenset({"Partner.GlobalAdmin", "Partner.AccountAdmin"})
+
+# The limits below are the ones the service enforces; the OpenAPI document is
+# generated from these models, so a limit changed here changes the document too.
+MAX_EMAIL_LENGTH = 254
+MAX_DISPLAY_NAME_LENGTH = 256
+MAX_DESCRIPTION_LENGTH = 256
+
+Email = Annotated[
+    str,
+    Field(min_length=3, max_length=MAX_EMAIL_LENGTH, json_schema_extra={"format": "email"}),
+]
+"""A work account's address: compared after Unicode NFC and lower case; format
+characters and compatibility forms are refused (contract v4)."""
+DisplayName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_DISPLAY_NAME_LENGTH),
+    Field(pattern=r"\S"),
+]
+WebhookEvents = Annotated[list[ActivityType], Field(min_length=1, max_length=len(ACTIVITY_TYPES))]
+WebhookUrl = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_URL_LENGTH,
+        description="https, no user info, a public host (checked again at every delivery).",
+        json_schema_extra={"format": "uri"},
+    ),
+]
 
 
 def _bounded_id(value: str) -> str:
@@ -137,9 +172,59 @@ class WhoAmI(WireModel):
     admin: bool
 
 
+Continuation = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=4096,
+        pattern=r"^[A-Za-z0-9_=-]+$",
+        description=(
+            "Opaque: the `continuation` of the previous page, sent back as it came "
+            "(URL-safe base64). Any other value is `400 invalid_request`."
+        ),
+    ),
+]
+WebhookId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+
+
+class UsersQuery(WireModel):
+    linked: bool | None = None
+    continuation: Continuation | None = None
+
+
+class ReportQuery(WireModel):
+    continuation: Continuation | None = None
+    status: list[CredentialStatus] | None = Field(
+        default=None, min_length=1, description="Comma-separated."
+    )
+    expiring_within: timedelta | None = Field(
+        default=None, description="ISO 8601 duration, at most P36500D (100 years)."
+    )
+
+
+class DesignationsQuery(WireModel):
+    on: date | None = None
+
+
+class ActivityQuery(WireModel):
+    since: Instant | None = Field(
+        default=None,
+        description="RFC 3339 date-time with Z or an offset (read as UTC).",
+    )
+    until: Instant | None = Field(
+        default=None,
+        description="RFC 3339 date-time with Z or an offset (read as UTC).",
+    )
+    type: list[ActivityType] | None = Field(
+        default=None, min_length=1, description="Comma-separated."
+    )
+    email: Email | None = None
+    continuation: Continuation | None = None
+
+
 class AddUserRequest(WireModel):
-    email: str
-    display_name: str
+    email: Email
+    display_name: DisplayName
 
 
 class ReportRow(WireModel):
@@ -178,9 +263,9 @@ class ActivityPage(WireModel):
 
 
 class WebhookRequest(WireModel):
-    url: str
-    events: list[ActivityType]
-    description: str = ""
+    url: WebhookUrl
+    events: WebhookEvents
+    description: Annotated[str, Field(max_length=MAX_DESCRIPTION_LENGTH)] = ""
 
 
 class Webhook(WireModel):

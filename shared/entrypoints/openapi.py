@@ -5,7 +5,7 @@ goes with which route, status and error code."""
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
 from shared.errors import codes_by_status
@@ -13,9 +13,12 @@ from shared.services.designations import DesignationsView
 from shared.wire import (
     ActivityEntry,
     ActivityPage,
+    ActivityQuery,
     AddUserRequest,
     Association,
     Departure,
+    DesignationsQuery,
+    Email,
     ErrorResponse,
     HealthStatus,
     LearningEvent,
@@ -25,8 +28,12 @@ from shared.wire import (
     OrgUser,
     OrgUserPage,
     Profile,
+    Program,
     ReportPage,
+    ReportQuery,
+    UsersQuery,
     WebhookCreated,
+    WebhookId,
     WebhookList,
     WebhookRequest,
     WhoAmI,
@@ -43,8 +50,9 @@ class Operation:
     answers: dict[int, type[BaseModel] | None]
     errors: tuple[int, ...]
     body: type[BaseModel] | None = None
-    query: tuple[str, ...] = ()
-    path_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    query: type[BaseModel] | None = None
+    path_params: dict[str, Any] = field(default_factory=dict)
+    """Name -> the (annotated) type the route parses it as."""
     csv: bool = False
     public: bool = False
     links: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
@@ -52,7 +60,7 @@ class Operation:
     so a client (or schemathesis' stateful run) knows where an answer leads."""
 
 
-PROGRAM_PARAM = {"program": {"type": "string", "enum": ["learn", "partner_university"]}}
+PROGRAM_PARAM = {"program": Program}
 OPERATIONS = (
     Operation(
         "get", "/whoami", "Who is signed in, from the principal alone (no storage)",
@@ -75,7 +83,7 @@ OPERATIONS = (
     ),
     Operation(
         "get", "/org/users", "List the organization's partner users",
-        {200: OrgUserPage}, (400, 401, 403, 503), query=("linked", "continuation"),
+        {200: OrgUserPage}, (400, 401, 403, 503), query=UsersQuery,
     ),
     Operation(
         "post", "/org/users", "Add (or reactivate) a partner user",
@@ -85,21 +93,21 @@ OPERATIONS = (
     Operation(
         "delete", "/org/users/{email}", "A person left: remove them",
         {202: Departure, 200: Departure}, (400, 401, 403, 404, 503),
-        path_params={"email": {"type": "string"}},
+        path_params={"email": Email},
     ),
     Operation(
         "get", "/org/skills-report", "The Skills Report, paged (JSON or CSV)",
         {200: ReportPage}, (400, 401, 403, 503),
-        query=("continuation", "status", "expiring_within"), csv=True,
+        query=ReportQuery, csv=True,
     ),
     Operation(
         "get", "/org/designations", "Designation points from credited rows",
-        {200: DesignationsView}, (400, 401, 403, 503), query=("on",),
+        {200: DesignationsView}, (400, 401, 403, 503), query=DesignationsQuery,
     ),
     Operation(
         "get", "/org/activity", "The organization's activity log, newest first (JSON or CSV)",
         {200: ActivityPage}, (400, 401, 403, 503),
-        query=("since", "until", "type", "email", "continuation"), csv=True,
+        query=ActivityQuery, csv=True,
     ),
     Operation(
         "post", "/org/webhooks", "Register a webhook endpoint (the secret is shown once)",
@@ -115,11 +123,11 @@ OPERATIONS = (
     ),
     Operation(
         "delete", "/org/webhooks/{id}", "Remove a webhook endpoint",
-        {204: None}, (401, 403, 404, 503), path_params={"id": {"type": "string"}},
+        {204: None}, (401, 403, 404, 503), path_params={"id": WebhookId},
     ),
     Operation(
         "post", "/org/webhooks/{id}/test", "Send a ping (at most once a minute, never retried)",
-        {202: None}, (401, 403, 404, 429, 503), path_params={"id": {"type": "string"}},
+        {202: None}, (401, 403, 404, 429, 503), path_params={"id": WebhookId},
     ),
     Operation(
         "get", "/health", "Whether settings and storage are fine (no personal data)",
@@ -130,6 +138,38 @@ OPERATIONS = (
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _schema_of(kind: Any) -> dict[str, Any]:
+    return TypeAdapter(kind).json_schema(mode="validation")
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """One parameter per field of the query model, with the field's constraints; an
+    optional field's `null` branch is dropped (absent is how a query says none), and
+    a list is comma-separated (`style: form`, `explode: false`)."""
+    schema = model.model_json_schema(mode="validation")
+    found = []
+    for name, declared in schema["properties"].items():
+        prop = dict(declared)
+        prop.pop("default", None)
+        prop.pop("title", None)
+        description = prop.pop("description", None)
+        branches = [b for b in prop.pop("anyOf", []) if b.get("type") != "null"]
+        if branches:
+            prop.update(branches[0])
+        parameter: dict[str, Any] = {
+            "name": name,
+            "in": "query",
+            "required": name in schema.get("required", []),
+            "schema": prop,
+        }
+        if description:
+            parameter["description"] = description
+        if prop.get("type") == "array":
+            parameter.update(style="form", explode=False)
+        found.append(parameter)
+    return found
 
 
 def _operation(op: Operation) -> dict[str, Any]:
@@ -154,13 +194,11 @@ def _operation(op: Operation) -> dict[str, Any]:
             "content": {"application/json": {"schema": _ref(ErrorResponse)}},
         }
     parameters: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": schema}
-        for name, schema in op.path_params.items()
+        {"name": name, "in": "path", "required": True, "schema": _schema_of(kind)}
+        for name, kind in op.path_params.items()
     ]
-    parameters += [
-        {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
-        for name in op.query
-    ]
+    if op.query is not None:
+        parameters += _query_parameters(op.query)
     document: dict[str, Any] = {
         "summary": op.summary,
         "operationId": op.method

@@ -27,8 +27,6 @@ from shared.wire import (
 
 M = TypeVar("M", bound=BaseModel)
 
-MAX_DISPLAY_NAME_LENGTH = 256
-
 
 def parse_body(model: type[M], body: bytes | None) -> M:
     try:
@@ -58,15 +56,6 @@ def parse_email(value: str, field: str = "email") -> str:
     if problem is not None:
         raise invalid_request(field, f"{field} {problem}.")
     return email
-
-
-def parse_display_name(value: str, field: str = "display_name") -> str:
-    name = value.strip()
-    if not name or len(name) > MAX_DISPLAY_NAME_LENGTH:
-        raise invalid_request(
-            field, f"{field} must hold 1 to {MAX_DISPLAY_NAME_LENGTH} characters."
-        )
-    return name
 
 
 def parse_flag(value: str | None, field: str) -> bool | None:
@@ -125,7 +114,9 @@ def parse_instant(value: str | None, field: str) -> datetime | None:
     try:
         return _INSTANT.validate_python(value)
     except ValidationError as error:
-        raise invalid_request(field, f"{field} must be an ISO 8601 instant with Z.") from error
+        raise invalid_request(
+            field, f"{field} must be an RFC 3339 date-time with Z or an offset."
+        ) from error
 
 
 def parse_types(value: str | None) -> tuple[ActivityType, ...]:
@@ -153,9 +144,7 @@ def unlink_command(program: str | None) -> commands.Unlink:
 
 def add_user_command(body: bytes | None) -> commands.AddUser:
     request = parse_body(AddUserRequest, body)
-    return commands.AddUser(
-        email=parse_email(request.email), display_name=parse_display_name(request.display_name)
-    )
+    return commands.AddUser(email=parse_email(request.email), display_name=request.display_name)
 
 
 def list_users_command(linked: str | None, continuation: str | None) -> commands.ListUsers:
@@ -168,10 +157,6 @@ def remove_user_command(email: str | None) -> commands.RemoveUser:
 
 def webhook_command(body: bytes | None) -> commands.CreateWebhook:
     request = parse_body(WebhookRequest, body)
-    if not request.events:
-        raise invalid_request("events", "events must name at least one activity type.")
-    if len(request.description) > 256:
-        raise invalid_request("description", "description holds at most 256 characters.")
     return commands.CreateWebhook(
         url=request.url, events=request.events, description=request.description
     )

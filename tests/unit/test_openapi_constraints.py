@@ -1,0 +1,105 @@
+"""The OpenAPI document carries the constraints the service enforces, and it takes
+them from the models that enforce them: a limit changed in a model changes the
+document, with nothing written twice."""
+
+import dataclasses
+from typing import Annotated, Any
+
+import pytest
+from pydantic import Field, StringConstraints
+
+from shared.entrypoints import openapi
+from shared.entrypoints.requests import add_user_command, webhook_command
+from shared.errors import ServiceError
+from shared.wire import MAX_DISPLAY_NAME_LENGTH, AddUserRequest, ReportQuery
+
+
+def _parameters(document: dict[str, Any], path: str, method: str = "get") -> dict[str, Any]:
+    return {p["name"]: p for p in document["paths"][path][method]["parameters"]}
+
+
+def test_the_document_says_what_the_service_refuses() -> None:
+    document = openapi.openapi_document()
+    schemas = document["components"]["schemas"]
+    add_user = schemas["AddUserRequest"]["properties"]
+    assert add_user["email"]["format"] == "email"
+    assert add_user["display_name"]["maxLength"] == MAX_DISPLAY_NAME_LENGTH
+    assert add_user["display_name"]["minLength"] == 1
+    webhook = schemas["WebhookRequest"]["properties"]
+    assert webhook["events"]["minItems"] == 1
+    assert len(webhook["events"]["items"]["enum"]) == webhook["events"]["maxItems"] == 10
+    assert webhook["url"]["maxLength"] == 2048
+    assert webhook["description"]["maxLength"] == 256
+    report = _parameters(document, "/org/skills-report")
+    assert report["status"]["schema"]["items"]["enum"] == ["active", "expiring", "expired"]
+    assert (report["status"]["style"], report["status"]["explode"]) == ("form", False)
+    assert report["expiring_within"]["schema"]["format"] == "duration"
+    activity = _parameters(document, "/org/activity")
+    assert activity["since"]["schema"]["format"] == "date-time"
+    assert activity["email"]["schema"]["format"] == "email"
+    assert "pattern" in activity["continuation"]["schema"]
+    assert _parameters(document, "/org/designations")["on"]["schema"]["format"] == "date"
+    users = _parameters(document, "/org/users")
+    assert users["linked"]["schema"]["type"] == "boolean"
+    email = _parameters(document, "/org/users/{email}", "delete")["email"]
+    assert email["schema"]["format"] == "email"
+    webhook_id = _parameters(document, "/org/webhooks/{id}", "delete")["id"]
+    assert webhook_id["schema"]["pattern"] == "^[0-9a-f]{32}$"
+    program = _parameters(document, "/me/links/{program}", "delete")["program"]
+    assert program["schema"]["enum"] == ["learn", "partner_university"]
+
+
+def test_a_limit_changed_in_a_model_changes_the_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    class NarrowerUser(AddUserRequest):
+        display_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=10)]
+
+    class FewerStatuses(ReportQuery):
+        status: list[Annotated[str, Field(pattern="^active$")]] | None = None  # type: ignore[assignment]
+
+    changed = tuple(
+        dataclasses.replace(op, body=NarrowerUser)
+        if op.body is AddUserRequest
+        else dataclasses.replace(op, query=FewerStatuses)
+        if op.query is ReportQuery
+        else op
+        for op in openapi.OPERATIONS
+    )
+    monkeypatch.setattr(openapi, "OPERATIONS", changed)
+    document = openapi.openapi_document()
+    paths = document["paths"]
+    body = paths["/org/users"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("/NarrowerUser")
+    assert (
+        document["components"]["schemas"]["NarrowerUser"]["properties"]["display_name"]["maxLength"]
+        == 10
+    )
+    status = _parameters(document, "/org/skills-report")["status"]["schema"]
+    assert status["items"] == {"pattern": "^active$", "type": "string"}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'{"email": "a@contoso.com", "display_name": "   "}', "display_name"),
+        (b'{"email": "a@contoso.com", "display_name": "' + b"x" * 257 + b'"}', "display_name"),
+    ],
+)
+def test_the_models_in_the_document_are_the_ones_that_refuse(body: bytes, field: str) -> None:
+    with pytest.raises(ServiceError) as refused:
+        add_user_command(body)
+    assert refused.value.extra["field"] == field
+
+
+def test_a_webhook_without_events_or_with_a_long_description_is_refused_by_its_model() -> None:
+    for body, field in (
+        (b'{"url": "https://example.com/h", "events": []}', "events"),
+        (
+            b'{"url": "https://example.com/h", "events": ["user.added"], "description": "'
+            + b"d" * 257
+            + b'"}',
+            "description",
+        ),
+    ):
+        with pytest.raises(ServiceError) as refused:
+            webhook_command(body)
+        assert refused.value.extra["field"] == field
