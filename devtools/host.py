@@ -156,10 +156,9 @@ class FunctionHost:
             return 404, {}, b""
         found = find_route(self.routes, method, path[len(prefix) :])
         if found is None:
-            allowed = any(
-                r.match(m, path[len(prefix) :]) is not None for r in self.routes for m in r.methods
-            )
-            return (405 if allowed else 404), {}, b""
+            # As the Functions host: a method no function declares for the path is
+            # 404 (a declared catch-all answers 405 with Allow where the API can).
+            return 404, {}, b""
         route, route_params = found
         request = func.HttpRequest(
             method=method,

@@ -209,7 +209,10 @@ class DesignationsQuery(WireModel):
 class ActivityQuery(WireModel):
     since: Instant | None = Field(
         default=None,
-        description="RFC 3339 date-time with Z or an offset (read as UTC).",
+        description=(
+            "RFC 3339 date-time with Z or an offset (read as UTC). With `until`, not after "
+            "it (else 400); later than now alone: an empty page."
+        ),
     )
     until: Instant | None = Field(
         default=None,

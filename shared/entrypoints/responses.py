@@ -119,3 +119,11 @@ def _failure(failure: Exception) -> tuple[errors.ErrorKind, str]:
     if isinstance(failure, AzureError):
         return errors.STORAGE_UNAVAILABLE, "Storage failed"
     return errors.INTERNAL_ERROR, "Unexpected failure"
+
+
+def not_found_or_not_allowed(allowed: tuple[str, ...]) -> func.HttpResponse:
+    """For a method the path does not take: 405 naming the methods it does (RFC 9110
+    requires `Allow`), or the host's own empty 404 for a path the API does not have."""
+    if not allowed:
+        return func.HttpResponse(status_code=404)
+    return func.HttpResponse(status_code=405, headers={"Allow": ", ".join(allowed)})

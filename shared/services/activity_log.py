@@ -15,7 +15,7 @@ def activity(deps: Dependencies, caller: Caller, command: ReadActivity) -> Activ
     kept_from = now - deps.activity_retention
     newest = command.until or now
     oldest = command.since or newest - deps.activity_retention
-    if oldest > newest:
+    if command.since and command.until and command.since > command.until:
         raise invalid_request("since", "since is after until.")
     # Nothing is kept before the retention or written after now: reading there
     # would only cost queries (one per month).

@@ -29,12 +29,38 @@ def served_schema(service: Service) -> schemathesis.BaseSchema:
     return schemathesis.openapi.from_url(f"{service.url}/api/openapi.json")
 
 
-CHECKS = [
-    checks.not_a_server_error,
-    checks.status_code_conformance,
-    checks.content_type_conformance,
-    checks.response_schema_conformance,
-]
+LEFT_OUT: dict[str, str] = {}
+"""Checks of schemathesis not run, each with its reason."""
+checks.load_all_checks()
+CHECKS = [c for c in checks.CHECKS.get_all() if c.__name__ not in LEFT_OUT]
+assert len(CHECKS) + len(LEFT_OUT) >= 14, "schemathesis has fewer checks than expected"
+
+
+def checks_for(case: schemathesis.Case) -> list[Any]:  # type: ignore[type-arg]
+    """Every check, but two kinds of request are not held to positive_data_acceptance:
+    one carrying a continuation (a token is opaque, and only one the service issued is
+    valid: the document's pattern says which characters one has, and that any other
+    value is a 400), and one whose since is after its until."""
+    query = case.query or {}
+    if "continuation" in query or _window_reversed(query):
+        return [c for c in CHECKS if c is not checks.positive_data_acceptance]
+    return CHECKS
+
+
+def _window_reversed(query: dict[str, Any]) -> bool:
+    """`since` after `until`: a rule across two parameters that JSON Schema cannot
+    say (the document says it in since's description); the service answers 400."""
+    from datetime import datetime
+
+    try:
+        return bool(
+            query.get("since")
+            and query.get("until")
+            and datetime.fromisoformat(str(query["since"]))
+            > datetime.fromisoformat(str(query["until"]))
+        )
+    except ValueError:
+        return False
 
 
 def test_the_api_honours_its_openapi_document(served_schema: schemathesis.BaseSchema) -> None:
@@ -52,7 +78,9 @@ def test_the_api_honours_its_openapi_document(served_schema: schemathesis.BaseSc
         )
         @given(case=operation.as_strategy())
         def conforms(case: schemathesis.Case) -> None:  # type: ignore[type-arg]
-            case.call_and_validate(headers={"X-MS-CLIENT-PRINCIPAL": PRINCIPAL}, checks=CHECKS)
+            case.call_and_validate(
+                headers={"X-MS-CLIENT-PRINCIPAL": PRINCIPAL}, checks=checks_for(case)
+            )
 
         conforms()
 
@@ -68,7 +96,15 @@ def test_the_document_covers_every_http_function(service: Service, routes: list[
         (m, r.template.removeprefix("api/"))
         for r in routes
         for m in r.methods
-        if r.name not in ("openapi_json", "api_docs", "api_docs_asset", "replay_poison", "portal")
+        if r.name
+        not in (
+            "openapi_json",
+            "api_docs",
+            "api_docs_asset",
+            "replay_poison",
+            "portal",
+            "method_not_allowed",
+        )
     }
     assert documented == served
 

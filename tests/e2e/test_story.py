@@ -43,5 +43,10 @@ def test_poison_messages_through_the_runner_while_good_ones_flow(service: Servic
 def test_unknown_routes_and_methods(service: Service) -> None:
     with service.client() as http:
         assert http.get("/api/nowhere").status_code == 404
-        assert http.put("/api/me").status_code == 405
+        not_allowed = http.put("/api/me")
+        assert (not_allowed.status_code, not_allowed.headers["Allow"]) == (405, "GET")
+        deleted = http.delete("/api/org/users")
+        assert (deleted.status_code, deleted.headers["Allow"]) == (405, "GET, POST")
+        assert http.delete("/api/nowhere").status_code == 404
+        assert http.request("TRACE", "/api/me").status_code == 404  # not declarable: the host's 404
         assert http.post("/admin/functions/nope", json={"input": ""}).status_code == 404

@@ -29,6 +29,7 @@ EXPECTED_HTTP = {
     "delete_webhook": ("api/org/webhooks/{id}", ["DELETE"]),
     "test_webhook": ("api/org/webhooks/{id}/test", ["POST"]),
     "portal": ("{*path}", ["GET"]),
+    "method_not_allowed": ("api/{*rest}", ["POST", "DELETE", "HEAD", "PATCH", "PUT", "OPTIONS"]),
 }
 
 

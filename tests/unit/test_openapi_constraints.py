@@ -103,3 +103,17 @@ def test_a_webhook_without_events_or_with_a_long_description_is_refused_by_its_m
         with pytest.raises(ServiceError) as refused:
             webhook_command(body)
         assert refused.value.extra["field"] == field
+
+
+def test_a_method_a_known_path_does_not_take_is_405_with_allow() -> None:
+    from shared.entrypoints.methods import allowed_methods
+    from shared.entrypoints.responses import not_found_or_not_allowed
+
+    assert allowed_methods("me") == ("GET",)
+    assert allowed_methods("org/users") == ("GET", "POST")
+    assert allowed_methods("org/webhooks/abc/test") == ("POST",)
+    assert allowed_methods("docs/app.js") == ("GET",)
+    assert allowed_methods("nowhere") == ()
+    answer = not_found_or_not_allowed(allowed_methods("org/users/a@b.com"))
+    assert (answer.status_code, answer.headers["Allow"]) == (405, "DELETE")
+    assert not_found_or_not_allowed(()).status_code == 404
