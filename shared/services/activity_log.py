@@ -14,7 +14,9 @@ def activity(deps: Dependencies, caller: Caller, command: ReadActivity) -> Activ
     now = deps.clock.now()
     kept_from = now - deps.activity_retention
     newest = command.until or now
-    oldest = command.since or newest - deps.activity_retention
+    # Without since, from the oldest kept: `until - retention` is never later (until is
+    # read up to now), and near year 1 it cannot even be computed.
+    oldest = command.since or kept_from
     if command.since and command.until and command.since > command.until:
         raise invalid_request("since", "since is after until.")
     # Nothing is kept before the retention or written after now: reading there

@@ -181,3 +181,15 @@ def test_the_monthly_refresh_removes_entries_past_the_retention_and_keeps_the_re
     assert [e["email"] for e in entries(api, admin, since="2020-01-01T00:00:00Z")] == [recent.email]
     host.run_timer("monthly_refresh")
     assert len(entries(api, admin, since="2020-01-01T00:00:00Z")) == 1
+
+
+def test_an_until_near_year_one_without_since_is_an_empty_page_not_a_server_error(
+    world: World, api: FunctionClient
+) -> None:
+    """Found by schemathesis once the document said `until` is a date-time: the default
+    `since` was computed as until minus the retention, which overflows near year 1."""
+    admin = world.admin(world.tenant())
+    response = api.call(
+        "GET", "org/activity", person=admin, params={"until": "0002-01-01T00:01:01Z"}
+    )
+    assert (response.status, response.json()["entries"]) == (200, [])
