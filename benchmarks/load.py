@@ -51,6 +51,11 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def _percentiles_ms(values: list[float]) -> tuple[float, float, float]:
+    """p50, p95 and p99 of latencies in seconds, in milliseconds."""
+    return tuple(_percentile(values, f) * 1000 for f in (0.5, 0.95, 0.99))  # type: ignore[return-value]
+
+
 def run_load(bench: Any, sizes: LoadSizes) -> None:
     from devtools.local_service import local_service
     from tests.support.world import program_app_settings, program_keys
@@ -233,11 +238,8 @@ def _load(bench: Any, sizes: LoadSizes, url: str, connection: str, keys: Any) ->
         "ops/s",
     )
     for operation, values in sorted(tally.latencies.items()):
-        bench.add(
-            f"load: {operation} p50 / p95 / p99",
-            _percentile(values, 0.5) * 1000, "ms",
-            f"p95 {_percentile(values, 0.95) * 1000:.0f} p99 {_percentile(values, 0.99) * 1000:.0f}",
-        )  # fmt: skip
+        p50, p95, p99 = _percentiles_ms(values)
+        bench.add(f"load: {operation} p50 / p95 / p99", p50, "ms", f"p95 {p95:.0f} p99 {p99:.0f}")
     _report_answers(bench, tally, "load")
     _drain_and_check(bench, url, connection, world.people, world.learners)
 
@@ -331,10 +333,10 @@ def run_open_loop(bench: Any, sizes: OpenLoopSizes) -> None:
                 workers=sizes.workers, seed=int(fraction * 100),
             )  # fmt: skip
             for operation, values in sorted(tally.latencies.items()):
+                p50, p95, p99 = _percentiles_ms(values)
                 bench.add(
                     f"{label}: {operation} at {fraction:.0%} ({rate:.0f}/s) p99",
-                    _percentile(values, 0.99) * 1000, "ms",
-                    f"p50 {_percentile(values, 0.5) * 1000:.0f} p95 {_percentile(values, 0.95) * 1000:.0f}",
+                    p99, "ms", f"p50 {p50:.0f} p95 {p95:.0f}",
                 )  # fmt: skip
             for key, count in tally.statuses.items():
                 everything.statuses[key] += count

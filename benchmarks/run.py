@@ -301,8 +301,7 @@ def cost_growth(bench: Bench, connection: str, sizes: Sizes) -> None:
     for users in sizes.refresh_users:
         seed_other_users(rt, users - seeded)
         seeded = users
-        for left in rt.stores.removals.due(date(2026, 12, 31), 100_000):
-            rt.stores.removals.remove(left)
+        rt.stores.removals.remove_many(rt.stores.removals.due(date(2026, 12, 31), 100_000))
         seed_due_rows(rt, unique("leaving"), learners=10, per_learner=2)
         for table in ("webhooks", "activity"):
             rt.tables.table(table)

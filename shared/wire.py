@@ -13,6 +13,7 @@ from pydantic import (
 )
 
 from shared.domain.activity import ACTIVITY_TYPES, ActivityRecord, ActivityType
+from shared.domain.emails import MAX_EMAIL_LENGTH
 from shared.domain.model import AssociationRecord, CredentialRecord, PartnerUser
 from shared.domain.types import (
     PROGRAMS,
@@ -33,13 +34,16 @@ ADMIN_ROLES = frozenset({"Partner.GlobalAdmin", "Partner.AccountAdmin"})
 
 # The limits below are the ones the service enforces; the OpenAPI document is
 # generated from these models, so a limit changed here changes the document too.
-MAX_EMAIL_LENGTH = 254
 MAX_DISPLAY_NAME_LENGTH = 256
 MAX_DESCRIPTION_LENGTH = 256
+MAX_QUERY_DURATION = timedelta(days=36500)
+"""A window past any credential's life; beyond it `now + duration` can overflow."""
 
 Email = Annotated[
     str,
-    Field(min_length=3, max_length=MAX_EMAIL_LENGTH, json_schema_extra={"format": "email"}),
+    Field(
+        min_length=len("a@b.c"), max_length=MAX_EMAIL_LENGTH, json_schema_extra={"format": "email"}
+    ),
 ]
 """A work account's address: compared after Unicode NFC and lower case; format
 characters and compatibility forms are refused (contract v4)."""
@@ -198,7 +202,8 @@ class ReportQuery(WireModel):
         default=None, min_length=1, description="Comma-separated."
     )
     expiring_within: timedelta | None = Field(
-        default=None, description="ISO 8601 duration, at most P36500D (100 years)."
+        default=None,
+        description=f"ISO 8601 duration, at most P{MAX_QUERY_DURATION.days}D (100 years).",
     )
 
 

@@ -18,7 +18,6 @@ from shared.adapters.rows import (
     TRANSACTION_LIMIT,
     chunks,
     conflicts_as_concurrency,
-    delete_idempotently,
     etag_of,
     parse_row,
 )
@@ -218,22 +217,3 @@ class LearnerTable:
         learner.committed(etag_of(results[0]), {})
         for batch in chunks(upserts[first:]):
             table.submit_transaction(list(batch))
-
-    def delete_credited(
-        self, learner: Learner, records: Sequence[CreditedRecord], *, guarded: bool = True
-    ) -> None:
-        """With guarded, the first transaction also re-writes the state row as loaded,
-        and a row already gone is a conflict too: the caller loads again and decides
-        again. Unguarded, idempotent."""
-        partition = learner_partition(learner.program, learner.learner_id)
-        rows = [credited_row(r.tenant_id, r.credential.id) for r in records]
-        table = self._store.table(TABLE)
-        if not guarded or not rows:
-            delete_idempotently(table, partition, rows)
-            return
-        first = TRANSACTION_LIMIT - 1
-        deletes = [("delete", {"PartitionKey": partition, "RowKey": row}) for row in rows]
-        with conflicts_as_concurrency(), _transaction_conflicts(404):
-            results = table.submit_transaction([_state_guard(learner), *deletes[:first]])
-        learner.committed(etag_of(results[0]), {})
-        delete_idempotently(table, partition, rows[first:])

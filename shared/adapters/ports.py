@@ -60,13 +60,6 @@ class LearnerStore(Protocol):
         learner changed since."""
         ...
 
-    def delete_credited(
-        self, learner: Learner, records: Sequence[CreditedRecord], *, guarded: bool = True
-    ) -> None:
-        """Guarded: raises ConcurrencyConflict when the learner or any of the rows
-        changed since it was loaded. Unguarded: idempotent."""
-        ...
-
 
 def hour_slot(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y%m%d%H")
@@ -138,10 +131,6 @@ class WebhookStore(Protocol):
 class ReportStore(Protocol):
     def put_rows(self, tenant_id: str, rows: Sequence[ReportRow]) -> None: ...
 
-    def delete_rows(self, tenant_id: str, rows: Sequence[ReportRow]) -> None:
-        """Idempotent: rows already gone are fine."""
-        ...
-
     def page(
         self, tenant_id: str, continuation: str | None, page_size: int = ...
     ) -> tuple[list[ReportRow], str | None]: ...
@@ -208,8 +197,6 @@ class RemovalStore(Protocol):
     def schedule(self, removal: Removal) -> None: ...
 
     def due(self, today: date, limit: int) -> list[Removal]: ...
-
-    def remove(self, removal: Removal) -> None: ...
 
     def remove_many(self, removals: Sequence[Removal]) -> None:
         """Idempotent, in transactions of up to 100 per removal date."""

@@ -2,13 +2,11 @@
 a refresh. Partition = the removal date (`YYYY-MM-DD`), so a refresh reads only
 dates that have come: its cost grows with what is due, not with the users."""
 
-import contextlib
 from collections.abc import Sequence
 from datetime import date
 from itertools import groupby
 from typing import Any
 
-from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from shared.adapters.keys import encode_part
@@ -47,10 +45,6 @@ class ReportRemovalTable:
 
     def due(self, today: date, limit: int) -> list[Removal]:
         return partitions_up_to(self._store.table(TABLE), today.isoformat(), limit, _removal)
-
-    def remove(self, removal: Removal) -> None:
-        with contextlib.suppress(ResourceNotFoundError):
-            self._store.table(TABLE).delete_entity(*_keys(removal))
 
     def remove_many(self, removals: Sequence[Removal]) -> None:
         keys = sorted(_keys(r) for r in removals)

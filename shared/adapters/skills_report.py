@@ -15,7 +15,6 @@ from shared.adapters.ports import Versioned
 from shared.adapters.rows import (
     chunks,
     decode_continuation,
-    delete_idempotently,
     encode_continuation,
     parse_row,
 )
@@ -81,11 +80,6 @@ class SkillsReportTable:
                     for row in batch
                 ]
             )
-
-    def delete_rows(self, tenant_id: str, rows: Sequence[ReportRow]) -> None:
-        delete_idempotently(
-            self._store.table(TABLE), encode_key(tenant_id), [report_row_key(r) for r in rows]
-        )
 
     def due_for_removal(self, tenant_id: str, today: date) -> list[Versioned[ReportRow]]:
         entities = self._store.table(TABLE).query_entities(

@@ -16,6 +16,7 @@ from shared.errors import invalid_request
 from shared.services import commands
 from shared.services.caller import Caller
 from shared.wire import (
+    MAX_QUERY_DURATION,
     PROGRAMS,
     AddUserRequest,
     LinkRequest,
@@ -68,8 +69,6 @@ def parse_flag(value: str | None, field: str) -> bool | None:
 
 
 STATUSES: tuple[CredentialStatus, ...] = get_args(CredentialStatus)
-MAX_QUERY_DURATION = timedelta(days=36500)
-"""A window past any credential's life; beyond it `now + duration` can overflow."""
 _INSTANT = TypeAdapter(Instant)
 _DURATION = TypeAdapter(timedelta)
 
@@ -95,7 +94,7 @@ def parse_duration(value: str | None, field: str) -> timedelta | None:
     if duration < timedelta(0):
         raise invalid_request(field, f"{field} cannot be negative.")
     if duration > MAX_QUERY_DURATION:
-        raise invalid_request(field, f"{field} is at most 100 years (P36500D).")
+        raise invalid_request(field, f"{field} is at most 100 years (P{MAX_QUERY_DURATION.days}D).")
     return duration
 
 

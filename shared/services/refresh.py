@@ -10,19 +10,15 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
-from itertools import groupby
 
-from shared.adapters.ports import Removal
 from shared.domain import activity
 from shared.domain.activity import ActivityRecord
-from shared.domain.model import REFRESH_TIME
 from shared.observability import count
 from shared.services.dependencies import Dependencies
 from shared.services.unit_of_work import UnitOfWork
 from shared.services.webhooks import record_activity
 
 logger = logging.getLogger("skills_link.removals")
-__all__ = ["REFRESH_TIME", "RefreshSummary", "refresh", "run_and_report"]
 
 
 @dataclass
@@ -56,10 +52,6 @@ def _remove_due_report_rows(
     ]
 
 
-def _tenant_of(removal: Removal) -> str:
-    return removal.tenant_id
-
-
 def refresh(deps: Dependencies, today: date, batch: int = 1_000) -> RefreshSummary:
     """Safe to run twice or after a crash: a removal goes only after its
     organization's due rows did."""
@@ -70,7 +62,7 @@ def refresh(deps: Dependencies, today: date, batch: int = 1_000) -> RefreshSumma
             break
         summary.removals_read += len(due)
         entries: list[ActivityRecord] = []
-        for tenant_id, _ in groupby(sorted(due, key=_tenant_of), key=_tenant_of):
+        for tenant_id in sorted({removal.tenant_id for removal in due}):
             removed = deps.run(partial(_remove_due_report_rows, tenant_id=tenant_id, today=today))
             entries += removed
             if removed:

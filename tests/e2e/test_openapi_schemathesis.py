@@ -53,7 +53,7 @@ def _over_a_century(query: dict[str, Any]) -> bool:
     document says it in the parameter's description and the service answers 400."""
     from pydantic import TypeAdapter, ValidationError
 
-    from shared.entrypoints.requests import MAX_QUERY_DURATION
+    from shared.wire import MAX_QUERY_DURATION
 
     if not query.get("expiring_within"):
         return False

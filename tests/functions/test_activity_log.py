@@ -193,3 +193,21 @@ def test_an_until_near_year_one_without_since_is_an_empty_page_not_a_server_erro
         "GET", "org/activity", person=admin, params={"until": "0002-01-01T00:01:01Z"}
     )
     assert (response.status, response.json()["entries"]) == (200, [])
+
+
+def test_v4_activity_reads_since_later_than_now_alone_is_an_empty_page_and_after_until_is_400(
+    world: World, api: FunctionClient
+) -> None:
+    """Contract v4: `until` later than now reads to now; a `since` later than now, with
+    no `until`, is an empty window (it was refused as "since is after until" though no
+    until was given); a `since` after the `until` given is still 400."""
+    admin = world.admin(world.tenant())
+    future = api.call("GET", "org/activity", person=admin, params={"since": "2999-01-01T00:00:00Z"})
+    assert (future.status, future.json()["entries"]) == (200, [])
+    reversed_window = api.call(
+        "GET",
+        "org/activity",
+        person=admin,
+        params={"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"},
+    )
+    assert (reversed_window.status, reversed_window.json()["error"]["field"]) == (400, "since")

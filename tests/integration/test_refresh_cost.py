@@ -102,8 +102,7 @@ def refresh_requests(
 ) -> tuple[int, int]:
     counter = RequestCounter()
     rt = runtime.Runtime(azure_runtime.settings, azure_runtime.clock, counter)
-    for leftover in rt.stores.removals.due(date(2100, 1, 1), 100_000):
-        rt.stores.removals.remove(leftover)
+    rt.stores.removals.remove_many(rt.stores.removals.due(date(2100, 1, 1), 100_000))
     seed_other_users(rt, other_users)
     tenants = [unique("leaving-tenant") for _ in range(organizations)]
     for tenant in tenants:

@@ -53,8 +53,7 @@ def test_two_overlapping_refreshes_leave_the_report_as_one_would(
 ) -> None:
     """The lease lost: two instances run the monthly refresh at the same moment."""
     rt = azure_runtime
-    for leftover in rt.stores.removals.due(REFRESH_DAY, 100_000):
-        rt.stores.removals.remove(leftover)
+    rt.stores.removals.remove_many(rt.stores.removals.due(REFRESH_DAY, 100_000))
     tenant = unique("leaving-tenant")
     seed_due_rows(rt, tenant, learners=10, per_learner=2)
     start = threading.Barrier(2)

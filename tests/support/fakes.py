@@ -146,18 +146,6 @@ class FakeLearners:
             for record in records:
                 self.credited[(*key, record.tenant_id, record.credential.id)] = record
 
-    def delete_credited(
-        self, learner: Learner, records: Sequence[CreditedRecord], *, guarded: bool = True
-    ) -> None:
-        with self._lock:
-            key = (learner.program, learner.learner_id)
-            if guarded and records:
-                if any((*key, r.tenant_id, r.credential.id) not in self.credited for r in records):
-                    raise ConcurrencyConflict("a row is gone")
-                learner.committed(self._guard(learner), {})
-            for record in records:
-                self.credited.pop((*key, record.tenant_id, record.credential.id), None)
-
 
 class FakeWakes:
     """One row per (association, exact due instant), like the table."""
@@ -183,10 +171,6 @@ class FakeReport:
     def put_rows(self, tenant_id: str, rows: Sequence[ReportRow]) -> None:
         for row in rows:
             self.rows[(tenant_id, row.program, row.learner_id, row.credential_id)] = row
-
-    def delete_rows(self, tenant_id: str, rows: Sequence[ReportRow]) -> None:
-        for row in rows:
-            self.rows.pop((tenant_id, row.program, row.learner_id, row.credential_id), None)
 
     def page(
         self, tenant_id: str, continuation: str | None, page_size: int = 500
@@ -223,9 +207,6 @@ class FakeRemovals:
 
     def due(self, today: date, limit: int) -> list[Removal]:
         return sorted((r for r in self.rows if r.on <= today), key=str)[:limit]
-
-    def remove(self, removal: Removal) -> None:
-        self.rows.discard(removal)
 
     def remove_many(self, removals: Sequence[Removal]) -> None:
         self.rows.difference_update(removals)
