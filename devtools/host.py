@@ -33,7 +33,10 @@ PROCESSING_LEASE_SECONDS = 300
 
 
 def query_params(query: str) -> dict[str, str]:
-    """A repeated parameter (`?status=a&status=b`) arrives as one comma-separated value."""
+    """As the Functions host hands a query to the worker: a repeated parameter
+    (`?status=a&status=b`) arrives as one comma-separated value, and a parameter whose
+    value is empty (`?until=`) does not arrive at all (the host's RpcMessageConversion
+    Extensions.ToRpcHttp skips empty values; parse_qsl drops them likewise)."""
     params: dict[str, str] = {}
     for key, value in parse_qsl(query):
         params[key] = f"{params[key]},{value}" if key in params else value

@@ -21,7 +21,7 @@ def list_org_users(req: func.HttpRequest, context: func.Context) -> func.HttpRes
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
         command = admin_command(
             caller,
-            lambda: list_users_command(req.params.get("linked"), req.params.get("continuation")),
+            lambda: list_users_command(req.params),
         )
         return json_response(org_users.list_users(rt.deps, caller, command))
 

@@ -20,13 +20,7 @@ def skills_report(req: func.HttpRequest, context: func.Context) -> func.HttpResp
     from shared.wire import ReportRow
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
-        params = req.params
-        command = admin_command(
-            caller,
-            lambda: report_command(
-                params.get("continuation"), params.get("status"), params.get("expiring_within")
-            ),
-        )
+        command = admin_command(caller, lambda: report_command(req.params))
         page = reports.skills_report(rt.deps, caller, command)
         if "text/csv" in (req.headers.get("Accept") or "").lower():
             headers = {"x-continuation": page.continuation} if page.continuation else {}
@@ -48,7 +42,7 @@ def designations(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
     from shared.services import reports
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
-        command = admin_command(caller, lambda: designations_command(req.params.get("on")))
+        command = admin_command(caller, lambda: designations_command(req.params))
         return json_response(reports.designations(rt.deps, caller, command))
 
     return handle(req, act, context)
@@ -63,17 +57,7 @@ def activity_log(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
     from shared.wire import ActivityEntry
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
-        params = req.params
-        command = admin_command(
-            caller,
-            lambda: activity_command(
-                params.get("since"),
-                params.get("until"),
-                params.get("type"),
-                params.get("email"),
-                params.get("continuation"),
-            ),
-        )
+        command = admin_command(caller, lambda: activity_command(req.params))
         page = activity_log.activity(rt.deps, caller, command)
         if "text/csv" in (req.headers.get("Accept") or "").lower():
             headers = {"x-continuation": page.continuation} if page.continuation else {}

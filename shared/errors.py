@@ -165,13 +165,6 @@ CATALOGUE: tuple[ErrorKind, ...] = (
 )
 
 
-def codes_by_status() -> dict[int, list[str]]:
-    grouped: dict[int, list[str]] = {}
-    for kind in CATALOGUE:
-        grouped.setdefault(kind.status, []).append(kind.code)
-    return grouped
-
-
 def invalid_request(field: str, message: str) -> ServiceError:
     return INVALID_REQUEST(message, field=field)
 

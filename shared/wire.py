@@ -1,11 +1,13 @@
 """The wire shapes of the contract. Field names here are the contract's, exactly."""
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -27,6 +29,7 @@ from shared.domain.types import (
     program_named,
 )
 from shared.domain.webhooks import MAX_URL_LENGTH, WebhookRecord
+from shared.errors import CATALOGUE
 
 __all__ = ["PROGRAMS", "Instant", "Program", "format_instant", "program_named"]
 
@@ -64,18 +67,17 @@ WebhookUrl = Annotated[
 ]
 
 
-def _bounded_id(value: str) -> str:
-    stripped = value.strip()
-    if not stripped or len(stripped) > 256:
-        raise ValueError("must hold 1 to 256 characters")
-    return stripped
-
-
-def _bounded_title(value: str) -> str:
-    stripped = value.strip()
-    if not stripped or len(stripped) > 1024:
-        raise ValueError("must hold 1 to 1024 characters")
-    return stripped
+# Text read without its outer whitespace; the schema says the same (lengths, not blank).
+EventId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=256),
+    Field(pattern=r"\S"),
+]
+CredentialTitle = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=1024),
+    Field(pattern=r"\S"),
+]
 
 
 class WireModel(BaseModel):
@@ -191,8 +193,46 @@ Continuation = Annotated[
 WebhookId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
 
 
+def _matching(pattern: str, what: str) -> BeforeValidator:
+    """A query value is text: it must look like what the document says it is before
+    pydantic's lax parsing reads it (which would take `0.5` as an instant, `1` as a
+    duration in seconds or `yes` as true)."""
+    compiled = re.compile(pattern)
+
+    def check(value: object) -> object:
+        if isinstance(value, str) and not compiled.fullmatch(value):
+            raise ValueError(f"must be {what}")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _bounded_duration(value: timedelta) -> timedelta:
+    if value < timedelta(0):
+        raise ValueError("cannot be negative")
+    if value > MAX_QUERY_DURATION:
+        raise ValueError(f"is at most 100 years (P{MAX_QUERY_DURATION.days}D)")
+    return value
+
+
+QueryInstant = Annotated[
+    Instant,
+    _matching(
+        r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})",
+        "an RFC 3339 date-time with Z or an offset",
+    ),
+]
+QueryDay = Annotated[date, _matching(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "a date, YYYY-MM-DD")]
+QueryDuration = Annotated[
+    timedelta,
+    _matching(r"-?P[0-9TYMWDHS.,]+", "an ISO 8601 duration (P30D)"),
+    AfterValidator(_bounded_duration),
+]
+QueryFlag = Annotated[bool, _matching(r"true|false", "true or false")]
+
+
 class UsersQuery(WireModel):
-    linked: bool | None = None
+    linked: QueryFlag | None = None
     continuation: Continuation | None = None
 
 
@@ -201,25 +241,25 @@ class ReportQuery(WireModel):
     status: list[CredentialStatus] | None = Field(
         default=None, min_length=1, description="Comma-separated."
     )
-    expiring_within: timedelta | None = Field(
+    expiring_within: QueryDuration | None = Field(
         default=None,
         description=f"ISO 8601 duration, at most P{MAX_QUERY_DURATION.days}D (100 years).",
     )
 
 
 class DesignationsQuery(WireModel):
-    on: date | None = None
+    on: QueryDay | None = None
 
 
 class ActivityQuery(WireModel):
-    since: Instant | None = Field(
+    since: QueryInstant | None = Field(
         default=None,
         description=(
             "RFC 3339 date-time with Z or an offset (read as UTC). With `until`, not after "
             "it (else 400); later than now alone: an empty page."
         ),
     )
-    until: Instant | None = Field(
+    until: QueryInstant | None = Field(
         default=None,
         description="RFC 3339 date-time with Z or an offset (read as UTC).",
     )
@@ -309,21 +349,28 @@ class ReportPage(WireModel):
 class LearningCredential(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    id: Annotated[str, AfterValidator(_bounded_id)]
+    id: EventId
     kind: CredentialKind
-    title: Annotated[str, AfterValidator(_bounded_title)]
+    title: CredentialTitle
 
 
 class LearningEvent(BaseModel):
     """A message on the learning-events queue. Unknown extra fields are ignored so a
     platform can add some without its messages turning to poison."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore",
+        # What _a_renewal_says_until_when enforces, said in the schema.
+        json_schema_extra={
+            "if": {"properties": {"type": {"const": "credential.renewed"}}},
+            "then": {"required": ["expires_at"], "properties": {"expires_at": {"type": "string"}}},
+        },
+    )
 
-    event_id: Annotated[str, AfterValidator(_bounded_id)]
+    event_id: EventId
     type: Literal["credential.completed", "credential.renewed"]
     program: Program
-    learner_id: Annotated[str, AfterValidator(_bounded_id)]
+    learner_id: EventId
     credential: LearningCredential
     completed_at: Instant
     expires_at: Instant | None = None
@@ -346,7 +393,8 @@ class ErrorDetail(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: str
+    code: Annotated[str, Field(json_schema_extra={"enum": [kind.code for kind in CATALOGUE]})]
+    """One of the catalogue's codes; each operation's responses say which it can give."""
     message: str
     request_id: str | None = None
     field: str | None = None

@@ -4,7 +4,7 @@ statuses, kinds, and UTC instants."""
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, PlainSerializer
+from pydantic import AfterValidator, PlainSerializer, WithJsonSchema
 
 Program = Literal["learn", "partner_university"]
 PROGRAMS: tuple[Program, ...] = ("learn", "partner_university")
@@ -36,4 +36,6 @@ Instant = Annotated[
     datetime,
     AfterValidator(_as_utc),
     PlainSerializer(format_instant, return_type=str),
+    # Written as a string, but still an RFC 3339 date-time: say so in answers' schemas.
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
 ]

@@ -19,9 +19,11 @@ def _templates() -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
         by_template.setdefault(op.path.strip("/"), set()).add(op.method.upper())
     for template, methods in UNDOCUMENTED.items():
         by_template.setdefault(template, set()).update(methods)
+    # A literal path first: `me/links/nonce` is not a `{program}` of `me/links/{program}`.
+    ordered = sorted(by_template.items(), key=lambda item: item[0].count("{"))
     return [
         (re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))), tuple(sorted(m)))
-        for template, m in by_template.items()
+        for template, m in ordered
     ]
 
 

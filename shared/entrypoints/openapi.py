@@ -3,12 +3,15 @@ models the service validates and answers with; this module only says which model
 goes with which route, status and error code."""
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
-from shared.errors import codes_by_status
+from shared import errors
+from shared.domain.activity import ActivityType
+from shared.domain.types import CredentialKind, CredentialStatus, EndReason, UserStatus
+from shared.errors import ErrorKind
 from shared.services.designations import DesignationsView
 from shared.wire import (
     ActivityEntry,
@@ -39,7 +42,19 @@ from shared.wire import (
     WhoAmI,
 )
 
-ERRORS = codes_by_status()
+SIGNED_IN: tuple[ErrorKind, ...] = (
+    errors.UNAUTHENTICATED,
+    errors.INVALID_REQUEST,  # the principal's email is not an address
+    errors.SERVICE_MISCONFIGURED,
+    errors.STORAGE_UNAVAILABLE,
+    errors.BUSY,
+)
+"""What any operation behind sign-in can answer, besides its own refusals."""
+PARTNER_USER = (errors.NOT_PARTNER_CENTER_USER, errors.ACCOUNT_MISMATCH)
+"""An operation on the caller's own links: the caller must be an active user."""
+ADMIN = (errors.FORBIDDEN,)
+WITH_BODY = (errors.INVALID_REQUEST,)
+"""A body the model refuses; its size and media type are any POST's (error_codes)."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +63,8 @@ class Operation:
     path: str
     summary: str
     answers: dict[int, type[BaseModel] | None]
-    errors: tuple[int, ...]
+    errors: tuple[ErrorKind, ...]
+    """The refusals this operation gives (from the catalogue), besides a 500."""
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     path_params: dict[str, Any] = field(default_factory=dict)
@@ -64,54 +80,60 @@ PROGRAM_PARAM = {"program": Program}
 OPERATIONS = (
     Operation(
         "get", "/whoami", "Who is signed in, from the principal alone (no storage)",
-        {200: WhoAmI}, (400, 401, 503),
+        {200: WhoAmI}, (errors.UNAUTHENTICATED, errors.INVALID_REQUEST),
     ),
-    Operation("get", "/me", "The caller's profile", {200: Profile}, (400, 401, 403, 503)),
+    Operation("get", "/me", "The caller's profile", {200: Profile}, (*SIGNED_IN, *PARTNER_USER)),
     Operation(
         "post", "/me/links/nonce",
         "A single-use nonce (10 minutes) for the program's sign-in to put in its assertion",
-        {201: NonceIssued}, (400, 401, 403, 503), body=NonceRequest,
+        {201: NonceIssued}, (*SIGNED_IN, *WITH_BODY, *PARTNER_USER), body=NonceRequest,
     ),
     Operation(
         "post", "/me/links", "Link the caller's own learner account",
-        {201: Association, 200: Association}, (400, 401, 403, 409, 422, 429, 503), body=LinkRequest,
+        {201: Association, 200: Association},
+        (
+            *SIGNED_IN, *WITH_BODY, *PARTNER_USER, errors.INVALID_ASSERTION,
+            errors.ALREADY_LINKED, errors.LEARN_PROFILE_HAS_NO_MSA,
+            errors.ASSOCIATION_LIMITED, errors.PROGRAM_NOT_CONFIGURED,
+        ),
+        body=LinkRequest,
         links={"Unlink": ("delete_me_links_program", {"program": "$response.body#/program"})},
     ),
     Operation(
         "delete", "/me/links/{program}", "Remove the caller's own link",
-        {204: None}, (400, 401, 403, 404, 503), path_params=PROGRAM_PARAM,
+        {204: None}, (*SIGNED_IN, *PARTNER_USER, errors.NOT_LINKED), path_params=PROGRAM_PARAM,
     ),
     Operation(
         "get", "/org/users", "List the organization's partner users",
-        {200: OrgUserPage}, (400, 401, 403, 503), query=UsersQuery,
+        {200: OrgUserPage}, (*SIGNED_IN, *ADMIN), query=UsersQuery,
     ),
     Operation(
         "post", "/org/users", "Add (or reactivate) a partner user",
-        {201: OrgUser}, (400, 401, 403, 409, 503), body=AddUserRequest,
+        {201: OrgUser}, (*SIGNED_IN, *WITH_BODY, *ADMIN, errors.USER_EXISTS),
+        body=AddUserRequest,
         links={"RemoveUser": ("delete_org_users_email", {"email": "$response.body#/email"})},
     ),
     Operation(
         "delete", "/org/users/{email}", "A person left: remove them",
-        {202: Departure, 200: Departure}, (400, 401, 403, 404, 503),
+        {202: Departure, 200: Departure}, (*SIGNED_IN, *ADMIN, errors.USER_NOT_FOUND),
         path_params={"email": Email},
     ),
     Operation(
         "get", "/org/skills-report", "The Skills Report, paged (JSON or CSV)",
-        {200: ReportPage}, (400, 401, 403, 503),
-        query=ReportQuery, csv=True,
+        {200: ReportPage}, (*SIGNED_IN, *ADMIN), query=ReportQuery, csv=True,
     ),
     Operation(
         "get", "/org/designations", "Designation points from credited rows",
-        {200: DesignationsView}, (400, 401, 403, 503), query=DesignationsQuery,
+        {200: DesignationsView}, (*SIGNED_IN, *ADMIN), query=DesignationsQuery,
     ),
     Operation(
         "get", "/org/activity", "The organization's activity log, newest first (JSON or CSV)",
-        {200: ActivityPage}, (400, 401, 403, 503),
-        query=ActivityQuery, csv=True,
+        {200: ActivityPage}, (*SIGNED_IN, *ADMIN), query=ActivityQuery, csv=True,
     ),
     Operation(
         "post", "/org/webhooks", "Register a webhook endpoint (the secret is shown once)",
-        {201: WebhookCreated}, (400, 401, 403, 409, 503), body=WebhookRequest,
+        {201: WebhookCreated}, (*SIGNED_IN, *WITH_BODY, *ADMIN, errors.TOO_MANY_WEBHOOKS),
+        body=WebhookRequest,
         links={
             "DeleteWebhook": ("delete_org_webhooks_id", {"id": "$response.body#/id"}),
             "PingWebhook": ("post_org_webhooks_id_test", {"id": "$response.body#/id"}),
@@ -119,21 +141,38 @@ OPERATIONS = (
     ),
     Operation(
         "get", "/org/webhooks", "The organization's webhook endpoints (no secrets)",
-        {200: WebhookList}, (401, 403, 503),
+        {200: WebhookList}, (*SIGNED_IN, *ADMIN),
     ),
     Operation(
         "delete", "/org/webhooks/{id}", "Remove a webhook endpoint",
-        {204: None}, (401, 403, 404, 503), path_params={"id": WebhookId},
+        {204: None}, (*SIGNED_IN, *ADMIN, errors.WEBHOOK_NOT_FOUND),
+        path_params={"id": WebhookId},
     ),
     Operation(
         "post", "/org/webhooks/{id}/test", "Send a ping (at most once a minute, never retried)",
-        {202: None}, (401, 403, 404, 429, 503), path_params={"id": WebhookId},
+        {202: None}, (*SIGNED_IN, *ADMIN, errors.WEBHOOK_NOT_FOUND, errors.RATE_LIMITED),
+        path_params={"id": WebhookId},
     ),
     Operation(
         "get", "/health", "Whether settings and storage are fine (no personal data)",
-        {200: HealthStatus}, (503,), public=True,
+        {200: HealthStatus}, (errors.SERVICE_MISCONFIGURED, errors.STORAGE_UNAVAILABLE),
+        public=True,
     ),
 )  # fmt: skip
+
+
+def error_codes(op: Operation) -> dict[int, list[str]]:
+    """Status -> the codes this operation can answer with, in the catalogue's order."""
+    kinds = (*op.errors, errors.INTERNAL_ERROR)
+    if op.method in ("post", "put", "patch"):
+        # Even a POST that needs no body says any body it sends is JSON: a cross-site
+        # form must not act for a signed-in person (responses.check_body).
+        kinds += (errors.PAYLOAD_TOO_LARGE, errors.UNSUPPORTED_MEDIA_TYPE)
+    grouped: dict[int, list[str]] = {}
+    for kind in errors.CATALOGUE:
+        if kind in kinds:
+            grouped.setdefault(kind.status, []).append(kind.code)
+    return dict(sorted(grouped.items()))
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
@@ -187,11 +226,11 @@ def _operation(op: Operation) -> dict[str, Any]:
                 name: {"operationId": target, "parameters": parameters}
                 for name, (target, parameters) in op.links.items()
             }
-    body_errors = (413, 415) if op.body is not None else ()
-    for status in sorted({*op.errors, *body_errors, 500}):
+    for status, codes in error_codes(op).items():
         responses[str(status)] = {
-            "description": "Error: " + ", ".join(ERRORS[status]),
+            "description": "Error: " + ", ".join(codes),
             "content": {"application/json": {"schema": _ref(ErrorResponse)}},
+            "x-error-codes": codes,
         }
     parameters: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True, "schema": _schema_of(kind)}
@@ -244,6 +283,32 @@ WEBHOOK_DELIVERY: dict[str, Any] = {
 }
 
 
+NAMED_ENUMS: dict[str, Any] = {
+    "Program": Program,
+    "CredentialKind": CredentialKind,
+    "CredentialStatus": CredentialStatus,
+    "ActivityType": ActivityType,
+    "UserStatus": UserStatus,
+    "EndReason": EndReason,
+}
+"""The contract's vocabularies, each one schema a client generates one enum from
+(pydantic inlines a Literal wherever it is used)."""
+
+
+def _name_enums(node: Any, refs: dict[tuple[str, ...], str]) -> Any:
+    """The document with every inline string enum that is one of NAMED_ENUMS replaced
+    by a reference to it (keeping what else the place says, as 3.1 allows)."""
+    if isinstance(node, list):
+        return [_name_enums(item, refs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    name = refs.get(tuple(node.get("enum", ()))) if node.get("type") == "string" else None
+    if name is not None:
+        rest = {k: v for k, v in node.items() if k not in ("type", "enum", "title")}
+        return {"$ref": f"#/components/schemas/{name}", **rest}
+    return {key: _name_enums(value, refs) for key, value in node.items()}
+
+
 def openapi_document() -> dict[str, Any]:
     models: list[type[BaseModel]] = [ErrorResponse, ActivityEntry]
     for op in OPERATIONS:
@@ -262,7 +327,10 @@ def openapi_document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
         paths.setdefault(op.path, {})[op.method] = _operation(op)
-    return {
+    refs = {tuple(get_args(kind)): name for name, kind in NAMED_ENUMS.items()}
+    named = {name: {"type": "string", "enum": list(get_args(kind))}
+             for name, kind in NAMED_ENUMS.items()}  # fmt: skip
+    document: dict[str, Any] = _name_enums({
         "openapi": "3.1.0",
         "info": {
             "title": "Skills Link",
@@ -288,4 +356,6 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
         },
-    }
+    }, refs)  # fmt: skip
+    document["components"]["schemas"].update(named)
+    return document

@@ -3,25 +3,26 @@ contract's 400 answer. The only place a request's bytes, query strings and path
 segments are read."""
 
 import json
-from collections.abc import Callable
-from datetime import date, datetime, timedelta
-from typing import TypeVar, get_args
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
-from shared.domain.activity import ACTIVITY_TYPES, ActivityType
+from shared.domain.activity import ACTIVITY_TYPES
 from shared.domain.emails import email_problem, normalize_email
-from shared.domain.types import CredentialStatus, Instant
 from shared.errors import invalid_request
 from shared.services import commands
 from shared.services.caller import Caller
 from shared.wire import (
-    MAX_QUERY_DURATION,
     PROGRAMS,
+    ActivityQuery,
     AddUserRequest,
+    DesignationsQuery,
     LinkRequest,
     NonceRequest,
     Program,
+    ReportQuery,
+    UsersQuery,
     WebhookRequest,
     program_named,
 )
@@ -68,64 +69,35 @@ def parse_flag(value: str | None, field: str) -> bool | None:
     raise invalid_request(field, f"{field} must be true or false.")
 
 
-STATUSES: tuple[CredentialStatus, ...] = get_args(CredentialStatus)
-_INSTANT = TypeAdapter(Instant)
-_DURATION = TypeAdapter(timedelta)
-
-
-def parse_statuses(values: str | None) -> frozenset[CredentialStatus] | None:
-    """`?status=` repeated or comma-separated; None when not asked."""
-    if not values:
-        return None
-    asked = {v.strip() for v in values.split(",") if v.strip()}
-    known = [s for s in STATUSES if s in asked]
-    if len(known) != len(asked):
-        raise invalid_request("status", f"status must be one of: {', '.join(STATUSES)}.")
-    return frozenset(known)
-
-
-def parse_duration(value: str | None, field: str) -> timedelta | None:
-    if not value:
-        return None
+def parse_query(model: type[M], params: Mapping[str, str]) -> M:
+    """The query string as the model the OpenAPI document is generated from: a list
+    parameter is comma-separated (a repeated one arrives joined by commas), each value
+    once; an empty value is a value (and refused where the document does not allow it)."""
+    data: dict[str, object] = {}
+    for name in model.model_fields:
+        raw = params.get(name)
+        if raw is None:
+            continue
+        if name in _list_fields(model):
+            data[name] = list(dict.fromkeys(v.strip() for v in raw.split(",") if v.strip()))
+        else:
+            data[name] = raw
     try:
-        duration = _DURATION.validate_python(value)
+        return model.model_validate(data)
     except ValidationError as error:
-        raise invalid_request(field, f"{field} must be an ISO 8601 duration (P30D).") from error
-    if duration < timedelta(0):
-        raise invalid_request(field, f"{field} cannot be negative.")
-    if duration > MAX_QUERY_DURATION:
-        raise invalid_request(field, f"{field} is at most 100 years (P{MAX_QUERY_DURATION.days}D).")
-    return duration
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "query"
+        message = first["msg"].removeprefix("Value error, ")
+        raise invalid_request(field, f"{field}: {message}.") from error
 
 
-def parse_day(value: str | None, field: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as error:
-        raise invalid_request(field, f"{field} must be a date, YYYY-MM-DD.") from error
-
-
-def parse_instant(value: str | None, field: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return _INSTANT.validate_python(value)
-    except ValidationError as error:
-        raise invalid_request(
-            field, f"{field} must be an RFC 3339 date-time with Z or an offset."
-        ) from error
-
-
-def parse_types(value: str | None) -> tuple[ActivityType, ...]:
-    """`?type=` repeated or comma-separated, each type once (a filter holds at most
-    as many comparisons as there are types)."""
-    asked = list(dict.fromkeys(v.strip() for v in (value or "").split(",") if v.strip()))
-    known = [t for t in asked if t in ACTIVITY_TYPES]
-    if len(known) != len(asked):
-        raise invalid_request("type", f"type must be one of: {', '.join(ACTIVITY_TYPES)}.")
-    return tuple(t for t in ACTIVITY_TYPES if t in known)
+def _list_fields(model: type[BaseModel]) -> set[str]:
+    properties = model.model_json_schema(mode="validation")["properties"]
+    return {
+        name
+        for name, prop in properties.items()
+        if any(b.get("type") == "array" for b in [prop, *prop.get("anyOf", [])])
+    }
 
 
 def link_command(body: bytes | None) -> commands.LinkLearner:
@@ -146,8 +118,9 @@ def add_user_command(body: bytes | None) -> commands.AddUser:
     return commands.AddUser(email=parse_email(request.email), display_name=request.display_name)
 
 
-def list_users_command(linked: str | None, continuation: str | None) -> commands.ListUsers:
-    return commands.ListUsers(linked=parse_flag(linked, "linked"), continuation=continuation)
+def list_users_command(params: Mapping[str, str]) -> commands.ListUsers:
+    query = parse_query(UsersQuery, params)
+    return commands.ListUsers(linked=query.linked, continuation=query.continuation)
 
 
 def remove_user_command(email: str | None) -> commands.RemoveUser:
@@ -161,33 +134,29 @@ def webhook_command(body: bytes | None) -> commands.CreateWebhook:
     )
 
 
-def report_command(
-    continuation: str | None, status: str | None, expiring_within: str | None
-) -> commands.ReadReport:
+def report_command(params: Mapping[str, str]) -> commands.ReadReport:
+    query = parse_query(ReportQuery, params)
     return commands.ReadReport(
-        continuation=continuation or None,
-        statuses=parse_statuses(status),
-        expiring_within=parse_duration(expiring_within, "expiring_within"),
+        continuation=query.continuation,
+        statuses=frozenset(query.status) if query.status else None,
+        expiring_within=query.expiring_within,
     )
 
 
-def designations_command(on: str | None) -> commands.ReadDesignations:
-    return commands.ReadDesignations(on=parse_day(on, "on"))
+def designations_command(params: Mapping[str, str]) -> commands.ReadDesignations:
+    return commands.ReadDesignations(on=parse_query(DesignationsQuery, params).on)
 
 
-def activity_command(
-    since: str | None,
-    until: str | None,
-    types: str | None,
-    email: str | None,
-    continuation: str | None,
-) -> commands.ReadActivity:
+def activity_command(params: Mapping[str, str]) -> commands.ReadActivity:
+    query = parse_query(ActivityQuery, params)
+    # The filter holds one comparison per type: each once, in the catalogue's order.
+    asked = set(query.type or ())
     return commands.ReadActivity(
-        since=parse_instant(since, "since"),
-        until=parse_instant(until, "until"),
-        types=parse_types(types),
-        email=parse_email(email, "email") if email else None,
-        continuation=continuation or None,
+        since=query.since,
+        until=query.until,
+        types=tuple(t for t in ACTIVITY_TYPES if t in asked),
+        email=parse_email(query.email, "email") if query.email is not None else None,
+        continuation=query.continuation,
     )
 
 

@@ -48,5 +48,11 @@ def test_unknown_routes_and_methods(service: Service) -> None:
         deleted = http.delete("/api/org/users")
         assert (deleted.status_code, deleted.headers["Allow"]) == (405, "GET, POST")
         assert http.delete("/api/nowhere").status_code == 404
+        # GET is the portal's catch-all method; on an API path it is the API's answer.
+        got = http.get("/api/me/links")
+        assert (got.status_code, got.headers.get("Allow")) == (405, "POST")
+        # A literal path is not a value of the template beside it (`{program}`).
+        nonce = http.delete("/api/me/links/nonce")
+        assert (nonce.status_code, nonce.headers.get("Allow")) == (405, "POST")
         assert http.request("TRACE", "/api/me").status_code == 404  # not declarable: the host's 404
         assert http.post("/admin/functions/nope", json={"input": ""}).status_code == 404

@@ -27,11 +27,13 @@ def test_the_document_says_what_the_service_refuses() -> None:
     assert add_user["display_name"]["minLength"] == 1
     webhook = schemas["WebhookRequest"]["properties"]
     assert webhook["events"]["minItems"] == 1
-    assert len(webhook["events"]["items"]["enum"]) == webhook["events"]["maxItems"] == 10
+    assert webhook["events"]["items"] == {"$ref": "#/components/schemas/ActivityType"}
+    assert len(schemas["ActivityType"]["enum"]) == webhook["events"]["maxItems"] == 10
     assert webhook["url"]["maxLength"] == 2048
     assert webhook["description"]["maxLength"] == 256
     report = _parameters(document, "/org/skills-report")
-    assert report["status"]["schema"]["items"]["enum"] == ["active", "expiring", "expired"]
+    assert report["status"]["schema"]["items"] == {"$ref": "#/components/schemas/CredentialStatus"}
+    assert schemas["CredentialStatus"]["enum"] == ["active", "expiring", "expired"]
     assert (report["status"]["style"], report["status"]["explode"]) == ("form", False)
     assert report["expiring_within"]["schema"]["format"] == "duration"
     activity = _parameters(document, "/org/activity")
@@ -46,7 +48,8 @@ def test_the_document_says_what_the_service_refuses() -> None:
     webhook_id = _parameters(document, "/org/webhooks/{id}", "delete")["id"]
     assert webhook_id["schema"]["pattern"] == "^[0-9a-f]{32}$"
     program = _parameters(document, "/me/links/{program}", "delete")["program"]
-    assert program["schema"]["enum"] == ["learn", "partner_university"]
+    assert program["schema"] == {"$ref": "#/components/schemas/Program"}
+    assert document["components"]["schemas"]["Program"]["enum"] == ["learn", "partner_university"]
 
 
 def test_a_limit_changed_in_a_model_changes_the_document(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,6 +115,8 @@ def test_a_method_a_known_path_does_not_take_is_405_with_allow() -> None:
     assert allowed_methods("me") == ("GET",)
     assert allowed_methods("org/users") == ("GET", "POST")
     assert allowed_methods("org/webhooks/abc/test") == ("POST",)
+    assert allowed_methods("me/links/nonce") == ("POST",)
+    assert allowed_methods("me/links/learn") == ("DELETE",)
     assert allowed_methods("docs/app.js") == ("GET",)
     assert allowed_methods("nowhere") == ()
     answer = not_found_or_not_allowed(allowed_methods("org/users/a@b.com"))
