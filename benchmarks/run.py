@@ -337,6 +337,39 @@ def cost_growth(bench: Bench, connection: str, sizes: Sizes) -> None:
             if token is None:
                 break
         bench.add(f"skills report, all pages, {rows} rows", time.perf_counter() - started, "s")
+    designations_read(bench, rt, counter, sizes.report_rows[-1])
+
+
+def designations_read(bench: Bench, rt: Any, counter: Any, rows: int) -> None:
+    """GET /org/designations on an organization with `rows` credited rows: one read of
+    the rows (pages of 1,000) and one of the organization's settings."""
+    from shared.services import reports
+    from shared.services.commands import ReadDesignations
+    from shared.services.designations import load_catalog
+    from tests.functions.test_reports import row
+    from tests.support.world import ADMIN, Person, unique
+
+    tenant = unique("designations")
+    eligible = sorted(load_catalog().credentials)
+    today = rt.clock.now()
+    made = []
+    for n in range(rows):
+        credited = row(f"p{n % (rows // 3 or 1):05d}@contoso.com", eligible[n % len(eligible)])
+        # A third expire within the next 180 days: the timeline has work to do.
+        expires = today + timedelta(days=1 + n % 179) if n % 3 == 0 else None
+        made.append(credited.model_copy(update={"expires_at": expires}))
+    rt.stores.report.put_rows(tenant, made)
+    admin = Person(tenant, f"{unique('admin')}@contoso.com", ADMIN).caller
+    counter.reset()
+    started = time.perf_counter()
+    view = reports.designations(rt.deps, admin, ReadDesignations())
+    seconds = time.perf_counter() - started
+    # Every page of the rows (the last one may come back empty) and the settings.
+    target = rows // reports.WHOLE_READ_PAGE + 1 + 1
+    bench.add(f"designations read, {rows} report rows: requests", counter.total, "requests",
+              f"<= {target} (rows' pages + settings)", counter.total <= target)  # fmt: skip
+    bench.add(f"designations read, {rows} report rows: seconds", seconds, "s",
+              f"{sum(len(d.expiry) for d in view.designations)} expiry drops")  # fmt: skip
 
 
 def cold_start(bench: Bench, connection: str, sizes: Sizes) -> None:

@@ -185,8 +185,14 @@ def tell_the_story(target: Target, say: Callable[[str], None] = print) -> None: 
             f"   The Skills Report shows {row['display_name']}: {row['credential_id']}, "
             f"credited {row['credited_at']}."
         )
-        designation = http.get("/api/org/designations", headers=admin).json()["designations"][0]
-        say(f"   {designation['name']}: {designation['points']} points.")
+        say("   The admin says Contoso serves small and medium businesses (the SMB track).")
+        chosen = http.put(
+            "/api/org/designations/infrastructure-azure/track", headers=admin,
+            json={"track": "smb"},
+        )  # fmt: skip
+        _expect(chosen.status_code == 200, f"choosing the track: {chosen.text}")
+        designation = chosen.json()
+        say(f"   {designation['name']}: {designation['points']:g} skilling points.")
 
         say(f"   AZ-104 expires on {first_expiry[:10]}; Pat renews it early on Microsoft Learn.")
         report("credential.renewed", learner, "AZ-104", started, _shift(first_expiry, 365 * DAY))
@@ -197,12 +203,17 @@ def tell_the_story(target: Target, say: Callable[[str], None] = print) -> None: 
             ),
             "the renewal",
         )
-        on_old_expiry = http.get(
-            "/api/org/designations", headers=admin, params={"on": first_expiry[:10]}
-        ).json()["designations"][0]
+        on_old_expiry = next(
+            d
+            for d in http.get(
+                "/api/org/designations", headers=admin, params={"on": first_expiry[:10]}
+            ).json()["designations"]
+            if d["id"] == "infrastructure-azure"
+        )
         _expect(on_old_expiry["points"] == designation["points"], "points kept by the renewal")
         say(
-            f"   On {first_expiry[:10]} the designation still has {on_old_expiry['points']} points."
+            f"   On {first_expiry[:10]} the designation still has {on_old_expiry['points']:g} "
+            "points."
         )
 
         say("5. Pat removes the link and tries to associate again right away.")

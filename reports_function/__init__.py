@@ -48,6 +48,43 @@ def designations(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
     return handle(req, act, context)
 
 
+@bp.route(route="api/org/designations/{id}/people", methods=["GET"])
+def designation_people(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    from shared.entrypoints.csv_export import to_csv
+    from shared.entrypoints.requests import admin_command, designation_people_command
+    from shared.entrypoints.responses import handle, json_response
+    from shared.services import reports
+    from shared.services.designations import PersonCount
+
+    def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
+        command = admin_command(
+            caller, lambda: designation_people_command(req.route_params.get("id"), req.params)
+        )
+        view = reports.designation_people_of(rt.deps, caller, command)
+        if "text/csv" in (req.headers.get("Accept") or "").lower():
+            return func.HttpResponse(
+                body=to_csv(PersonCount, view.people), status_code=200, mimetype="text/csv"
+            )
+        return json_response(view)
+
+    return handle(req, act, context)
+
+
+@bp.route(route="api/org/designations/{id}/track", methods=["PUT"])
+def designation_track(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    from shared.entrypoints.requests import admin_command, track_command
+    from shared.entrypoints.responses import handle, json_response
+    from shared.services import reports
+
+    def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
+        command = admin_command(
+            caller, lambda: track_command(req.route_params.get("id"), req.get_body())
+        )
+        return json_response(reports.choose_track(rt.deps, caller, command))
+
+    return handle(req, act, context)
+
+
 @bp.route(route="api/org/activity", methods=["GET"])
 def activity_log(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     from shared.entrypoints.csv_export import to_csv

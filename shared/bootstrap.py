@@ -75,6 +75,7 @@ class Runtime:
         from shared.adapters.expiry_warnings import ExpiryWarningTable
         from shared.adapters.intents import IntentTable
         from shared.adapters.learners import LearnerTable
+        from shared.adapters.org_settings import OrgSettingsTable
         from shared.adapters.partner_users import PartnerUserTable
         from shared.adapters.ports import Stores
         from shared.adapters.report_removals import ReportRemovalTable
@@ -92,6 +93,7 @@ class Runtime:
             webhooks=WebhookTable(self.tables),
             expiry_warnings=ExpiryWarningTable(self.tables),
             intents=IntentTable(self.tables),
+            org_settings=OrgSettingsTable(self.tables),
         )
 
     @cached_property

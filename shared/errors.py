@@ -93,6 +93,9 @@ TOO_MANY_WEBHOOKS = ErrorKind(
     409, "too_many_webhooks", "An organization has at most 10 webhooks; delete one first."
 )
 USER_NOT_FOUND = ErrorKind(404, "user_not_found", "No user with this email in your organization.")
+DESIGNATION_NOT_FOUND = ErrorKind(
+    404, "designation_not_found", "No designation with this id in the catalog."
+)
 ALREADY_LINKED = ErrorKind(
     409,
     "already_linked",
@@ -100,6 +103,11 @@ ALREADY_LINKED = ErrorKind(
     "Remove that link first.",
 )
 USER_EXISTS = ErrorKind(409, "user_exists", "This work account is already an active user.")
+NO_TRACK_TO_CHOOSE = ErrorKind(
+    409,
+    "no_track_to_choose",
+    "This designation is scored on both tracks and the higher counts: there is no track to choose.",
+)
 LEARN_PROFILE_HAS_NO_MSA = ErrorKind(
     422,
     "learn_profile_has_no_msa",
@@ -149,9 +157,11 @@ CATALOGUE: tuple[ErrorKind, ...] = (
     NOT_LINKED,
     USER_NOT_FOUND,
     WEBHOOK_NOT_FOUND,
+    DESIGNATION_NOT_FOUND,
     ALREADY_LINKED,
     TOO_MANY_WEBHOOKS,
     USER_EXISTS,
+    NO_TRACK_TO_CHOOSE,
     PAYLOAD_TOO_LARGE,
     UNSUPPORTED_MEDIA_TYPE,
     LEARN_PROFILE_HAS_NO_MSA,

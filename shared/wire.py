@@ -191,6 +191,13 @@ Continuation = Annotated[
     ),
 ]
 WebhookId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+DesignationId = Annotated[str, Field(pattern=r"^[a-z0-9-]+$", max_length=100)]
+
+
+class TrackRequest(WireModel):
+    track: Literal["enterprise", "smb"] | None = Field(
+        description="The track the organization is scored on; null: the catalog's default."
+    )
 
 
 def _matching(pattern: str, what: str) -> BeforeValidator:

@@ -18,6 +18,7 @@ var tableNames = [
   'webhooks'
   'expirywarnings'
   'intents'
+  'orgsettings'
 ]
 var queueNames = [
   'learning-events'

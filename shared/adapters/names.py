@@ -7,6 +7,7 @@ from shared.adapters import (
     expiry_warnings,
     intents,
     learners,
+    org_settings,
     partner_users,
     report_removals,
     skills_report,
@@ -24,5 +25,6 @@ TABLES: tuple[str, ...] = (
     webhooks.TABLE,
     expiry_warnings.TABLE,
     intents.TABLE,
+    org_settings.TABLE,
 )
 QUEUES: tuple[str, ...] = ALL_QUEUES

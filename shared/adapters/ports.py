@@ -256,6 +256,16 @@ class ExpiryWarningStore(Protocol):
     def remove(self, warning: ExpiryWarning) -> None: ...
 
 
+class OrgSettingsStore(Protocol):
+    def tracks(self, tenant_id: str) -> dict[str, str]:
+        """Designation id -> the track the organization chose (one query)."""
+        ...
+
+    def set_track(self, tenant_id: str, designation_id: str, track: str | None) -> None:
+        """Choose a track; None goes back to the catalog's default."""
+        ...
+
+
 @dataclass(frozen=True)
 class Stores:
     """Every store a use case may reach, built once by shared/bootstrap.py (in-memory
@@ -271,3 +281,4 @@ class Stores:
     webhooks: WebhookStore
     expiry_warnings: ExpiryWarningStore
     intents: IntentStore
+    org_settings: OrgSettingsStore

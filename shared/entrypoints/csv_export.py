@@ -12,7 +12,10 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def csv_cell(value: object) -> str:
     """A cell that could start a formula gets a leading apostrophe (CSV injection)."""
-    text = "" if value is None else str(value)
+    if isinstance(value, list):
+        text = " ".join(str(item) for item in value)
+    else:
+        text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 

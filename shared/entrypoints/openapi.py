@@ -12,7 +12,7 @@ from shared import errors
 from shared.domain.activity import ActivityType
 from shared.domain.types import CredentialKind, CredentialStatus, EndReason, UserStatus
 from shared.errors import ErrorKind
-from shared.services.designations import DesignationsView
+from shared.services.designations import DesignationPeople, DesignationPoints, DesignationsView
 from shared.wire import (
     ActivityEntry,
     ActivityPage,
@@ -20,6 +20,7 @@ from shared.wire import (
     AddUserRequest,
     Association,
     Departure,
+    DesignationId,
     DesignationsQuery,
     Email,
     ErrorResponse,
@@ -34,6 +35,7 @@ from shared.wire import (
     Program,
     ReportPage,
     ReportQuery,
+    TrackRequest,
     UsersQuery,
     WebhookCreated,
     WebhookId,
@@ -123,8 +125,22 @@ OPERATIONS = (
         {200: ReportPage}, (*SIGNED_IN, *ADMIN), query=ReportQuery, csv=True,
     ),
     Operation(
-        "get", "/org/designations", "Designation points from credited rows",
+        "get", "/org/designations",
+        "Skilling points per designation, the gap to the maximum, and what expiry takes away",
         {200: DesignationsView}, (*SIGNED_IN, *ADMIN), query=DesignationsQuery,
+    ),
+    Operation(
+        "get", "/org/designations/{id}/people",
+        "Who counts for which metric of a designation, and what each brings (JSON or CSV)",
+        {200: DesignationPeople}, (*SIGNED_IN, *ADMIN, errors.DESIGNATION_NOT_FOUND),
+        query=DesignationsQuery, csv=True, path_params={"id": DesignationId},
+    ),
+    Operation(
+        "put", "/org/designations/{id}/track",
+        "Choose the track a designation is scored on (where Microsoft places you on one)",
+        {200: DesignationPoints},
+        (*SIGNED_IN, *WITH_BODY, *ADMIN, errors.DESIGNATION_NOT_FOUND, errors.NO_TRACK_TO_CHOOSE),
+        body=TrackRequest, path_params={"id": DesignationId},
     ),
     Operation(
         "get", "/org/activity", "The organization's activity log, newest first (JSON or CSV)",
@@ -319,7 +335,14 @@ def openapi_document() -> dict[str, Any]:
     _, schemas = models_json_schema(
         [(m, "serialization") for m in unique], ref_template="#/components/schemas/{model}"
     )
-    for model in (LinkRequest, NonceRequest, AddUserRequest, WebhookRequest, LearningEvent):
+    for model in (
+        LinkRequest,
+        NonceRequest,
+        AddUserRequest,
+        WebhookRequest,
+        TrackRequest,
+        LearningEvent,
+    ):
         _, inputs = models_json_schema(
             [(model, "validation")], ref_template="#/components/schemas/{model}"
         )

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shared.domain.activity import ACTIVITY_TYPES
 from shared.domain.emails import email_problem, normalize_email
@@ -17,11 +17,13 @@ from shared.wire import (
     PROGRAMS,
     ActivityQuery,
     AddUserRequest,
+    DesignationId,
     DesignationsQuery,
     LinkRequest,
     NonceRequest,
     Program,
     ReportQuery,
+    TrackRequest,
     UsersQuery,
     WebhookRequest,
     program_named,
@@ -145,6 +147,29 @@ def report_command(params: Mapping[str, str]) -> commands.ReadReport:
 
 def designations_command(params: Mapping[str, str]) -> commands.ReadDesignations:
     return commands.ReadDesignations(on=parse_query(DesignationsQuery, params).on)
+
+
+def parse_designation_id(value: str | None) -> str:
+    try:
+        return str(TypeAdapter(DesignationId).validate_python(value or ""))
+    except ValidationError as error:
+        raise invalid_request("id", "id is not a designation id.") from error
+
+
+def designation_people_command(
+    designation_id: str | None, params: Mapping[str, str]
+) -> commands.ReadDesignationPeople:
+    return commands.ReadDesignationPeople(
+        designation_id=parse_designation_id(designation_id),
+        on=parse_query(DesignationsQuery, params).on,
+    )
+
+
+def track_command(designation_id: str | None, body: bytes | None) -> commands.ChooseTrack:
+    request = parse_body(TrackRequest, body)
+    return commands.ChooseTrack(
+        designation_id=parse_designation_id(designation_id), track=request.track
+    )
 
 
 def activity_command(params: Mapping[str, str]) -> commands.ReadActivity:

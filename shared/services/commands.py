@@ -8,7 +8,7 @@ parser, called by the use case once the caller is known."""
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -64,6 +64,17 @@ class ReadReport(Command):
 
 class ReadDesignations(Command):
     on: date | None = None
+
+
+class ReadDesignationPeople(Command):
+    designation_id: str
+    on: date | None = None
+
+
+class ChooseTrack(Command):
+    designation_id: str
+    track: Literal["enterprise", "smb"] | None
+    """None: back to the catalog's default."""
 
 
 class ReadActivity(Command):

@@ -118,7 +118,40 @@ def test_the_help_page_story_through_the_pages(browser: Any, portal: Portal) -> 
         (pat_email, "AZ-104", learner)
     ]
     admin.get_by_role("link", name="Designations").click()
-    expect(admin.get_by_role("heading", level=2).first).to_contain_text("points")
+    infrastructure = admin.locator("section[aria-labelledby='infrastructure-azure-title']")
+    expect(infrastructure.get_by_role("heading", level=2)).to_contain_text(
+        "0 of 25 skilling points"
+    )
+    # One administrator on the Enterprise track is short of the required step's two people.
+    expect(infrastructure).to_contain_text("a required step is short of people")
+    # The admin says the organization serves small businesses, by keyboard.
+    track = infrastructure.get_by_label("Your organization's track")
+    track.focus()
+    track.select_option("smb")
+    expect(infrastructure.get_by_role("heading", level=2)).to_contain_text(
+        "4 of 25 skilling points"
+    )
+    expect(
+        infrastructure.get_by_role("meter", name="Intermediate certifications: 4 of 12.5 points")
+    ).to_be_visible()
+    infrastructure.get_by_role(
+        "button", name="Who counts for Solutions Partner for Infrastructure (Azure)"
+    ).press("Enter")
+    expect(
+        admin.get_by_role(
+            "table", name="Who counts for Solutions Partner for Infrastructure (Azure)"
+        )
+    ).to_contain_text(pat_email)
+    with admin.expect_download() as download:
+        infrastructure.get_by_role(
+            "button", name="Download CSV of Solutions Partner for Infrastructure (Azure)"
+        ).click()
+    people = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    assert [(p["email"], p["metric"], p["credentials"]) for p in people] == [
+        (pat_email, "intermediate-certifications", "AZ-104")
+    ]
+    expect(infrastructure).to_contain_text("How Microsoft scores it")
+    infrastructure.scroll_into_view_if_needed()
     screenshot(admin, "07-designations")
 
     # Pat sees the credit, unlinks, tries again and reads the cool-off with its date.

@@ -21,7 +21,7 @@ def test_the_help_page_story_over_http(service: Service) -> None:
     assert "The Skills Report no longer shows Pat." in [step.strip() for step in steps]
     assert steps[-1].strip() == "The story is complete."
     assert any("credential.removed" in step for step in steps)
-    assert any("still has 5 points" in step for step in steps)  # the renewal kept them
+    assert any("still has 4 points" in step for step in steps)  # the renewal kept them
     assert any("The receiver got credential.expired for AZ-500" in step for step in steps)
     assert any("we require a period of 30 days between associations" in step for step in steps)
 

@@ -19,6 +19,8 @@ EXPECTED_HTTP = {
     "remove_org_user": ("api/org/users/{email}", ["DELETE"]),
     "skills_report": ("api/org/skills-report", ["GET"]),
     "designations": ("api/org/designations", ["GET"]),
+    "designation_people": ("api/org/designations/{id}/people", ["GET"]),
+    "designation_track": ("api/org/designations/{id}/track", ["PUT"]),
     "openapi_json": ("api/openapi.json", ["GET"]),
     "health": ("api/health", ["GET"]),
     "api_docs": ("api/docs", ["GET"]),

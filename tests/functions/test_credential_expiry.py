@@ -28,15 +28,19 @@ def empty_queues(host: QueueHost) -> None:
 
 
 def credited_certification(
-    world: World, api: FunctionClient, host: QueueHost, expires_at: datetime | None
+    world: World,
+    api: FunctionClient,
+    host: QueueHost,
+    expires_at: datetime | None,
+    credential: str = "AZ-104",
 ) -> tuple[Person, str, Person]:
-    """A person whose AZ-104 is credited; it expires at expires_at (None: never)."""
+    """A person whose certification is credited; it expires at expires_at (None: never)."""
     person = api.member(world, "Pat")
     admin = world.admin(person.tenant_id)
     learner = unique("MCID")
     assert api.link(person, "learn", world.assertion(learner)).status == 201
     extra = {} if expires_at is None else {"expires_at": instant(expires_at)}
-    host.send(EVENTS, event(learner, "AZ-104", world.clock.now(), **extra))
+    host.send(EVENTS, event(learner, credential, world.clock.now(), **extra))
     tick(host)
     world.clock.advance(10 * DAY)
     tick(host)
@@ -161,31 +165,31 @@ def test_designation_points_drop_on_the_expiry_date_and_come_back_on_renewal(
     world: World, api: FunctionClient, host: QueueHost
 ) -> None:
     expires = (world.clock.now() + 100 * DAY).replace(hour=12)
-    _, learner, admin = credited_certification(world, api, host, expires)
+    _, learner, admin = credited_certification(world, api, host, expires, "MS-700")
 
-    def infrastructure(on: str | None = None) -> dict[str, Any]:
+    def modern_work(on: str | None = None) -> dict[str, Any]:
         params = {"on": on} if on else {}
         response = api.call("GET", "org/designations", person=admin, params=params)
         assert response.status == 200, response.body
         designations: list[dict[str, Any]] = response.json()["designations"]
-        return next(d for d in designations if d["id"] == "sample-infrastructure-azure")
+        return next(d for d in designations if d["id"] == "modern-work")
 
-    today = infrastructure()
+    today = modern_work()
     assert today["points"] == 5
     assert (today["next_expiry_on"], today["points_on_next_expiry"]) == (
         expires.date().isoformat(),
         0,
     )
     day_before = (expires - DAY).date().isoformat()
-    assert infrastructure(day_before)["points"] == 5
-    assert infrastructure(expires.date().isoformat())["points"] == 0
+    assert modern_work(day_before)["points"] == 5
+    assert modern_work(expires.date().isoformat())["points"] == 0
     renewal = event(
-        learner, "AZ-104", world.clock.now(), type="credential.renewed",
+        learner, "MS-700", world.clock.now(), type="credential.renewed",
         expires_at=instant(expires + 365 * DAY),
     )  # fmt: skip
     host.send(EVENTS, renewal)
     tick(host)
-    assert infrastructure(expires.date().isoformat())["points"] == 5
+    assert modern_work(expires.date().isoformat())["points"] == 5
     response = api.call("GET", "org/designations", person=admin, params={"on": "soon"})
     assert (response.status, response.json()["error"]["field"]) == (400, "on")
 

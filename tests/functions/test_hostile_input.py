@@ -185,6 +185,7 @@ def test_tenant_isolation_an_admin_of_another_organization_learns_nothing(
     assert as_b("GET", "org/webhooks").json()["webhooks"] == []
     assert as_b("GET", "org/activity").json()["entries"] == []
     assert all(d["points"] == 0 for d in as_b("GET", "org/designations").json()["designations"])
+    assert as_b("GET", "org/designations/modern-work/people").json()["people"] == []
     # A still has all of it.
     assert api.call("GET", "org/users", person=admin_a).json()["users"]
     # And a person of A who is not an admin gets 403 from every admin endpoint.
@@ -194,6 +195,8 @@ def test_tenant_isolation_an_admin_of_another_organization_learns_nothing(
         ("DELETE", f"org/users/{known.email}"),
         ("GET", "org/skills-report"),
         ("GET", "org/designations"),
+        ("GET", "org/designations/modern-work/people"),
+        ("PUT", "org/designations/business-applications/track"),
         ("GET", "org/activity"),
         ("GET", "org/webhooks"),
         ("POST", "org/webhooks"),

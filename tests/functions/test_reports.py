@@ -85,28 +85,114 @@ def test_designation_points_count_each_person_once_per_metric_up_to_the_cap(
     world: World, api: FunctionClient
 ) -> None:
     tenant = world.tenant()
-    rows = [row(f"p{n}@contoso.com", "AZ-104") for n in range(10)]
-    rows += [row("p0@contoso.com", "AZ-500"), row("p1@contoso.com", "AZ-305")]
+    rows = [row(f"p{n}@contoso.com", "MS-700") for n in range(5)]
+    rows += [row("p0@contoso.com", "MD-102"), row("p1@contoso.com", "MS-102")]
     rows += [row("p0@contoso.com", "AI-900", learner=unique("pu"))]
     runtime.current().stores.report.put_rows(tenant, rows)
     view = api.call("GET", "org/designations", person=world.admin(tenant)).json()
-    infra = next(d for d in view["designations"] if d["id"] == "sample-infrastructure-azure")
-    assert infra["metrics"] == [
-        {"id": "intermediate-certifications", "points": 40, "cap": 40, "people": 10},
-        {"id": "advanced-certifications", "points": 10, "cap": 30, "people": 1},
+    work = next(d for d in view["designations"] if d["id"] == "modern-work")
+    assert [(m["id"], m["points"], m["cap"], m["people"]) for m in work["metrics"]] == [
+        ("intermediate-certifications", 10, 10, 5),
+        ("advanced-certifications", 15, 15, 1),
     ]
-    assert infra["points"] == 50
-    data_ai = next(d for d in view["designations"] if d["id"] == "sample-data-ai-azure")
-    assert data_ai["points"] == 1
-    assert set(data_ai) == {
-        "id", "name", "points", "metrics", "next_expiry_on", "points_on_next_expiry"
-    }  # fmt: skip
+    assert (work["points"], work["track"], work["points_missing"]) == (25, "smb", 0)
+    assert {"id", "name", "points", "metrics", "next_expiry_on", "points_on_next_expiry"} <= set(
+        work
+    )
+    assert {"id", "points", "cap", "people"} <= set(work["metrics"][0])
+    data_ai = next(d for d in view["designations"] if d["id"] == "data-ai-azure")
+    assert data_ai["points"] == 0
     assert (data_ai["next_expiry_on"], data_ai["points_on_next_expiry"]) == (None, None)
 
 
-def test_the_shipped_catalog_is_valid_and_labelled_as_a_sample() -> None:
+def test_an_admin_chooses_the_track_of_a_designation_that_has_one(
+    world: World, api: FunctionClient
+) -> None:
+    tenant = world.tenant()
+    admin = world.admin(tenant)
+    runtime.current().stores.report.put_rows(
+        tenant, [row(f"p{n}@contoso.com", "PL-200") for n in range(3)]
+    )
+
+    def business() -> dict[str, object]:
+        view = api.call("GET", "org/designations", person=admin).json()
+        found: dict[str, object] = next(
+            d for d in view["designations"] if d["id"] == "business-applications"
+        )
+        return found
+
+    assert (business()["track"], business()["points"]) == ("enterprise", 3)
+    chosen = api.call(
+        "PUT", "org/designations/business-applications/track", person=admin, json={"track": "smb"}
+    )
+    assert chosen.status == 200, chosen.body
+    assert (chosen.json()["track"], chosen.json()["points"]) == ("smb", 12)
+    assert (business()["track"], business()["points"]) == ("smb", 12)
+    other = world.admin(world.tenant())  # another organization keeps the default
+    view = api.call("GET", "org/designations", person=other).json()
+    assert (
+        next(d for d in view["designations"] if d["id"] == "business-applications")["track"]
+        == "enterprise"
+    )
+    back = api.call(
+        "PUT", "org/designations/business-applications/track", person=admin, json={"track": None}
+    )
+    assert back.json()["track"] == "enterprise"
+    both = api.call(
+        "PUT", "org/designations/modern-work/track", person=admin, json={"track": "smb"}
+    )
+    assert (both.status, both.json()["error"]["code"]) == (409, "no_track_to_choose")
+    unknown = api.call(
+        "PUT", "org/designations/gold-competency/track", person=admin, json={"track": "smb"}
+    )
+    assert (unknown.status, unknown.json()["error"]["code"]) == (404, "designation_not_found")
+    bad = api.call(
+        "PUT", "org/designations/business-applications/track", person=admin, json={"track": "mid"}
+    )
+    assert (bad.status, bad.json()["error"]["field"]) == (400, "track")
+    member = api.member(world)
+    refused = api.call(
+        "PUT", "org/designations/business-applications/track", person=member, json={"track": "smb"}
+    )
+    assert (refused.status, refused.json()["error"]["code"]) == (403, "forbidden")
+
+
+def test_the_people_of_a_designation_as_json_and_csv(world: World, api: FunctionClient) -> None:
+    tenant = world.tenant()
+    admin = world.admin(tenant)
+    runtime.current().stores.report.put_rows(
+        tenant,
+        [
+            row("pat@contoso.com", "MS-700"),
+            row("pat@contoso.com", "MD-102"),
+            row("sam@contoso.com", "MS-102"),
+        ],
+    )
+    people = api.call("GET", "org/designations/modern-work/people", person=admin)
+    assert people.status == 200, people.body
+    assert [
+        (p["email"], p["metric"], p["points"], p["credentials"]) for p in people.json()["people"]
+    ] == [
+        ("pat@contoso.com", "intermediate-certifications", 5, ["MD-102", "MS-700"]),
+        ("sam@contoso.com", "advanced-certifications", 15, ["MS-102"]),
+    ]
+    sheet = api.call(
+        "GET", "org/designations/modern-work/people", person=admin, headers={"Accept": "text/csv"}
+    )
+    lines = sheet.body.decode().splitlines()
+    assert lines[0] == "email,display_name,metric,metric_name,points,credentials"
+    assert lines[1].endswith(",5.0,MD-102 MS-700")
+    missing = api.call("GET", "org/designations/nope/people", person=admin)
+    assert (missing.status, missing.json()["error"]["code"]) == (404, "designation_not_found")
+    stranger = world.admin(world.tenant())
+    assert (
+        api.call("GET", "org/designations/modern-work/people", person=stranger).json()["people"]
+        == []
+    )
+
+
+def test_the_shipped_catalog_is_valid() -> None:
     catalog = load_catalog()
     assert isinstance(catalog, Catalog)
-    assert "SAMPLE" in catalog.about
-    assert all("[SAMPLE]" in d.name for d in catalog.designations)
+    assert len(catalog.designations) == 6
     assert designation_points(catalog, [], date(2026, 1, 5)).designations[0].points == 0

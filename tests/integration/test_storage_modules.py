@@ -365,3 +365,27 @@ def test_a_learners_rows_the_refresh_took_are_not_loaded_and_go_with_its_next_co
         "PartitionKey eq @pk", parameters={"pk": learner_partition("learn", learner_id)}
     )
     assert [e["RowKey"] for e in still] == ["state"]
+
+
+@pytest.mark.parametrize("tenant", ["contoso-tenant", "tenant/with#odd?chars"])
+def test_org_settings_keep_each_organizations_track_choices_apart(
+    store: TableStore, tenant: str
+) -> None:
+    from shared.adapters.org_settings import OrgSettingsTable
+
+    settings = OrgSettingsTable(store)
+    other = unique("other")
+    assert settings.tracks(tenant + unique("-")) == {}
+    mine = tenant + unique("-")
+    settings.set_track(mine, "business-applications", "smb")
+    settings.set_track(mine, "business-applications", "smb")  # again: the same row
+    settings.set_track(mine, "infrastructure-azure", "enterprise")
+    settings.set_track(other, "business-applications", "enterprise")
+    assert settings.tracks(mine) == {
+        "business-applications": "smb",
+        "infrastructure-azure": "enterprise",
+    }
+    settings.set_track(mine, "business-applications", None)
+    settings.set_track(mine, "business-applications", None)  # deleting twice is fine
+    assert settings.tracks(mine) == {"infrastructure-azure": "enterprise"}
+    assert settings.tracks(other) == {"business-applications": "enterprise"}

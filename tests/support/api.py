@@ -55,7 +55,7 @@ class FunctionClient:
             sent_headers["X-MS-CLIENT-PRINCIPAL"] = person.header
         if json is not None:
             body = jsonlib.dumps(json).encode()
-        if body is not None and method.upper() == "POST":
+        if body is not None and method.upper() in ("POST", "PUT", "PATCH"):
             # What every client of this API sends; tests of 415 pass their own.
             sent_headers.setdefault("Content-Type", "application/json")
         request = func.HttpRequest(

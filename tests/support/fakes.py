@@ -334,6 +334,20 @@ class FakeExpiryWarnings:
         self.rows.discard(warning)
 
 
+class FakeOrgSettings:
+    def __init__(self) -> None:
+        self.chosen: dict[tuple[str, str], str] = {}
+
+    def tracks(self, tenant_id: str) -> dict[str, str]:
+        return {d: t for (tenant, d), t in self.chosen.items() if tenant == tenant_id}
+
+    def set_track(self, tenant_id: str, designation_id: str, track: str | None) -> None:
+        if track is None:
+            self.chosen.pop((tenant_id, designation_id), None)
+        else:
+            self.chosen[(tenant_id, designation_id)] = track
+
+
 def fake_stores(clock: Clock | None = None) -> Stores:
     return Stores(
         users=FakePartnerUsers(),
@@ -346,6 +360,7 @@ def fake_stores(clock: Clock | None = None) -> Stores:
         webhooks=FakeWebhooks(),
         expiry_warnings=FakeExpiryWarnings(),
         intents=FakeIntents(),
+        org_settings=FakeOrgSettings(),
     )
 
 

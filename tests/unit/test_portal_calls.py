@@ -16,7 +16,7 @@ _CALL = re.compile(
     r"\b(json|call)\(\"(GET|POST|PUT|PATCH|DELETE)\",\s*([`\"])(.+?)\3(?=(.{0,200}))", re.S
 )
 _FETCH = re.compile(r"\bfetch\(\"(/api/[^\"]+)\"")
-_CSV = re.compile(r"\bdownloadCsv\(\"(/api/[^\"]+)\"")
+_CSV = re.compile(r"\bdownloadCsv\([`\"](/api/[^`\"]+)[`\"]")
 _BODY = re.compile(r"^\s*,\s*\{\s*body:\s*\{([^{}]*)\}", re.S)
 _SET = re.compile(r"\b(?:query|pageQuery)\.set\(\"([a-z_]+)\"")
 _LITERAL_QUERY = re.compile(r"[`\"]\?([a-z_]+)=")

@@ -126,21 +126,108 @@ export async function renderReport(main) {
   await load(null);
 }
 
+const TRACK_NAMES = { enterprise: "Enterprise", smb: "Small and medium business (SMB)" };
+const points = (value) => Number(value).toLocaleString("en-US", { maximumFractionDigits: 2 });
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
+function gapSentence(m) {
+  if (m.points_to_max <= 0) return `${m.name}: at the maximum.`;
+  const who = plural(m.people_to_max, "more person", "more people");
+  const gates = m.gates_met ? "" : " (a required step is short of people, so this metric counts 0 until it is met)";
+  return `${who} with ${m.name.toLowerCase().replace(/s$/, "")}: +${points(m.points_to_max)} points${gates}.`;
+}
+
+function metricBlock(d, m) {
+  const id = `${d.id}-${m.id}`;
+  return h("div", { class: "metric" },
+    h("h3", { id: `${id}-label` }, `${m.name}: ${points(m.points)} of ${points(m.cap)} points`),
+    h("meter", { min: 0, max: m.cap, value: m.points, "aria-labelledby": `${id}-label` }, `${points(m.points)} of ${points(m.cap)}`),
+    h("p", {}, `${plural(m.people, "certified person counts", "certified people count")}. ${gapSentence(m)}`),
+    m.closest.length
+      ? h("p", {}, "Closest: ", m.closest.map((c) => `${c.emails.join(", ")} (on the way to ${c.credential_name})`).join("; "), ".")
+      : null,
+  );
+}
+
+function expiryBlock(d) {
+  if (!d.expiry.length) return h("p", {}, "No expiry lowers these points in the next 180 days.");
+  return h("div", {},
+    h("h3", {}, "What expiry takes away (next 180 days)"),
+    h("ol", { class: "timeline" },
+      d.expiry.map((drop) => h("li", {},
+        `From ${drop.on}: ${points(drop.points)} points, unless `,
+        drop.holders.map((x) => `${x.email} renews ${x.credential_name} (${x.credential_id})`).join(", "),
+        ". ",
+        h("a", { href: "/org/activity" }, "Expiry warnings in the activity log"),
+      ))),
+  );
+}
+
+function trackControl(d, reload) {
+  if (d.track_choice === "best") {
+    return h("p", {}, `Microsoft scores both tracks and counts the higher: now ${TRACK_NAMES[d.track]}.`);
+  }
+  const id = `${d.id}-track`;
+  const select = h("select", { id, name: "track" },
+    Object.entries(TRACK_NAMES).map(([value, label]) => h("option", { value, selected: value === d.track }, label)));
+  select.addEventListener("change", async () => {
+    try {
+      await json("PUT", `/api/org/designations/${encodeURIComponent(d.id)}/track`, { body: { track: select.value } });
+      await reload();
+    } catch (error) {
+      showError(error);
+    }
+  });
+  return h("p", {}, h("label", { for: id }, "Your organization's track "), select);
+}
+
+function peopleBlock(d) {
+  const holder = h("div", { id: `${d.id}-people` });
+  const show = async () => {
+    try {
+      const view = await json("GET", `/api/org/designations/${encodeURIComponent(d.id)}/people`);
+      holder.replaceChildren(view.people.length
+        ? table(`Who counts for ${d.name}`, ["Email", "Name", "Metric", "Points", "Certifications"],
+            view.people.map((p) => [p.email, p.display_name, p.metric_name, points(p.points), p.credentials.join(", ")]))
+        : h("p", {}, "Nobody counts for it yet."));
+    } catch (error) {
+      showError(error);
+    }
+  };
+  return h("div", {},
+    h("p", {},
+      h("button", { type: "button", onclick: show }, `Who counts for ${d.name}`), " ",
+      h("button", { type: "button", onclick: () => downloadCsv(`/api/org/designations/${encodeURIComponent(d.id)}/people`, "", `${d.id}-people.csv`).catch(showError) }, `Download CSV of ${d.name}`),
+    ),
+    holder,
+  );
+}
+
 export async function renderDesignations(main) {
   frame(main, "Designations");
-  try {
-    const { designations } = await json("GET", "/api/org/designations");
-    main.append(
-      h("p", {}, "Points from the credentials credited to your organization today."),
-      ...designations.map((d) =>
-        h("section", { class: "card" },
-          h("h2", {}, `${d.name}: ${d.points} points`),
-          table(`${d.name} metrics`, ["Metric", "Points", "Cap", "People"], d.metrics.map((m) => [m.id, m.points, m.cap, m.people])),
-        )),
-    );
-  } catch (error) {
-    showError(error);
+  const results = h("div", { id: "designations" });
+  main.append(
+    h("p", {}, "The skilling category of each Solutions Partner designation, from the credentials credited to your organization today: how many points you have, what would get you to the maximum, and what expiry will take away."),
+    results,
+  );
+  async function load() {
+    try {
+      const { designations } = await json("GET", "/api/org/designations");
+      results.replaceChildren(...designations.map((d) =>
+        h("section", { class: "card", "aria-labelledby": `${d.id}-title` },
+          h("h2", { id: `${d.id}-title` }, `${d.name}: ${points(d.points)} of ${points(d.max_points)} skilling points`),
+          h("p", {}, d.points_missing > 0 ? `${points(d.points_missing)} points short of the skilling maximum.` : "At the skilling maximum.", " ",
+            h("a", { href: d.source, rel: "noopener", target: "_blank" }, `How Microsoft scores it (read ${d.read_on})`)),
+          trackControl(d, load),
+          ...d.metrics.map((m) => metricBlock(d, m)),
+          expiryBlock(d),
+          peopleBlock(d),
+        )));
+    } catch (error) {
+      showError(error);
+    }
   }
+  await load();
 }
 
 const ACTIVITY_TYPES = [
