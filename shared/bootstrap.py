@@ -151,7 +151,18 @@ def current() -> Runtime:
     with _lock:
         if _current is None:
             _current = Runtime(load_settings())
+            _check_catalog()
         return _current
+
+
+def _check_catalog() -> None:
+    """At start, a bad designation catalog is logged naming the entry; the designation
+    views and the health check answer 503 with it, and the rest keeps working."""
+    from shared.services.designations import catalog_problem
+
+    problem = catalog_problem()
+    if problem is not None:
+        logger.error("The designation catalog is not valid: %s", problem)
 
 
 def install(runtime: Runtime) -> None:

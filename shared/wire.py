@@ -408,6 +408,8 @@ class ErrorDetail(BaseModel):
     reason: str | None = None
     next_available_at: Instant | None = None
     guidance: str | None = None
+    dependency: str | None = None
+    """GET /health's 503: which dependency failed (settings, storage, catalog)."""
 
 
 class ErrorResponse(BaseModel):

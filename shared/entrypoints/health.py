@@ -1,6 +1,6 @@
-"""The health answer: 200 when the settings load and storage answers a query,
-otherwise 503 naming the dependency that failed (the contract's error body, with
-`dependency`). No personal data: nothing read is returned."""
+"""The health answer: 200 when the settings load, storage answers a query and the
+designation catalog is valid, otherwise 503 naming the dependency that failed (the
+contract's error body, with `dependency`). No personal data: nothing read is returned."""
 
 import logging
 import threading
@@ -45,16 +45,27 @@ def _probe_storage(runtime: bootstrap.Runtime) -> "errors.ServiceError | None":
         return failure
 
 
+def _check_catalog() -> "errors.ServiceError | None":
+    from shared.services.designations import catalog_problem
+
+    problem = catalog_problem()
+    if problem is None:
+        return None
+    return errors.SERVICE_MISCONFIGURED(
+        f"The designation catalog is not valid: {problem}", dependency="catalog"
+    )
+
+
 def answer(context: Any = None) -> func.HttpResponse:
     request_id = request_id_of(context)
-    checks = {"settings": "ok", "storage": "ok"}
+    checks = {"settings": "ok", "storage": "ok", "catalog": "ok"}
     try:
         runtime = bootstrap.current()
     except errors.ServiceError as refused:
         refused.extra["dependency"] = "settings"
         response = error_response(refused, request_id)
     else:
-        failure = _probe_storage(runtime)
+        failure = _probe_storage(runtime) or _check_catalog()
         if failure is None:
             response = json_response(HealthStatus(status="ok", checks=checks))
         else:

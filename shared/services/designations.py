@@ -153,8 +153,22 @@ def _entry(data: object, loc: tuple[int | str, ...]) -> str:
 
 
 @lru_cache(maxsize=4)
-def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
+def _load(path: Path) -> Catalog:
     return parse_catalog(path.read_text())
+
+
+def load_catalog(path: Path | None = None) -> Catalog:
+    """The catalog (read once per path), or a CatalogError naming the entry."""
+    return _load(path or CATALOG_PATH)
+
+
+def catalog_problem() -> str | None:
+    """What is wrong with the shipped catalog, for the start and the health check."""
+    try:
+        load_catalog()
+    except (CatalogError, OSError) as error:
+        return str(error)
+    return None
 
 
 # --- answers -------------------------------------------------------------------------------

@@ -73,11 +73,23 @@ def _refused_webhook_host(response: Any, case: Any) -> bool:
         return False
 
 
-@schemathesis.check
-def positive_data_acceptance_unless_documented(ctx: Any, response: Any, case: Any) -> bool | None:
-    if exemption(case) is not None or _refused_webhook_host(response, case):
-        return None
-    return checks.positive_data_acceptance(ctx, response, case)  # type: ignore[no-any-return]
+def _builtin_unless(name: str, builtin: Any, exempt: Any) -> Any:
+    """`builtin`, registered as `name`, that passes a response `exempt` says is documented."""
+
+    def check(ctx: Any, response: Any, case: Any) -> bool | None:
+        if exempt(response, case):
+            return None
+        return builtin(ctx, response, case)  # type: ignore[no-any-return]
+
+    check.__name__ = check.__qualname__ = name
+    return schemathesis.check(check)
+
+
+positive_data_acceptance_unless_documented = _builtin_unless(
+    "positive_data_acceptance_unless_documented",
+    checks.positive_data_acceptance,
+    lambda response, case: exemption(case) is not None or _refused_webhook_host(response, case),
+)
 
 
 _UNDECLARABLE = (
@@ -88,11 +100,11 @@ _UNDECLARABLE = (
 UNDECLARABLE_METHODS = {"TRACE": _UNDECLARABLE, "CONNECT": _UNDECLARABLE, "QUERY": _UNDECLARABLE}
 
 
-@schemathesis.check
-def unsupported_method_unless_undeclarable(ctx: Any, response: Any, case: Any) -> bool | None:
-    if str(response.request.method).upper() in UNDECLARABLE_METHODS:
-        return None
-    return checks.unsupported_method(ctx, response, case)  # type: ignore[no-any-return]
+unsupported_method_unless_undeclarable = _builtin_unless(
+    "unsupported_method_unless_undeclarable",
+    checks.unsupported_method,
+    lambda response, case: str(response.request.method).upper() in UNDECLARABLE_METHODS,
+)
 
 
 EMPTY_QUERY_VALUE = (
@@ -102,13 +114,11 @@ EMPTY_QUERY_VALUE = (
 )
 
 
-@schemathesis.check
-def negative_data_rejection_unless_empty_query_value(
-    ctx: Any, response: Any, case: Any
-) -> bool | None:
-    if any(value in ("", None) for value in (case.query or {}).values()):
-        return None
-    return checks.negative_data_rejection(ctx, response, case)  # type: ignore[no-any-return]
+negative_data_rejection_unless_empty_query_value = _builtin_unless(
+    "negative_data_rejection_unless_empty_query_value",
+    checks.negative_data_rejection,
+    lambda response, case: any(value in ("", None) for value in (case.query or {}).values()),
+)
 
 
 class UndocumentedErrorCode(Failure):

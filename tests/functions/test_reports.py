@@ -2,7 +2,11 @@
 
 import csv
 import io
+import json
 from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
 
 from shared import bootstrap as runtime
 from shared.services.designations import Catalog, designation_points, load_catalog
@@ -196,3 +200,32 @@ def test_the_shipped_catalog_is_valid() -> None:
     assert isinstance(catalog, Catalog)
     assert len(catalog.designations) == 6
     assert designation_points(catalog, [], date(2026, 1, 5)).designations[0].points == 0
+
+
+def test_a_bad_catalog_is_named_at_start_and_only_the_designation_views_refuse(
+    world: World,
+    api: FunctionClient,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from shared.services import designations
+
+    broken = json.loads(designations.CATALOG_PATH.read_text())
+    broken["designations"][4]["metrics"][1]["tracks"]["smb"][0]["people_for_max"] = 0
+    bad = tmp_path / "designations.json"
+    bad.write_text(json.dumps(broken))
+    monkeypatch.setattr(designations, "CATALOG_PATH", bad)
+    named = "designations[4] ('modern-work').metrics[1] ('advanced-certifications').tracks.smb[0]"
+    with caplog.at_level("ERROR"):
+        runtime._check_catalog()
+    assert named in caplog.text
+    admin = world.admin(world.tenant())
+    refused = api.call("GET", "org/designations", person=admin)
+    assert (refused.status, refused.json()["error"]["code"]) == (503, "service_misconfigured")
+    assert named in refused.json()["error"]["message"]
+    health = api.call("GET", "health")
+    assert (health.status, health.json()["error"]["dependency"]) == (503, "catalog")
+    assert api.call("GET", "org/users", person=admin).status == 200  # the rest keeps working
+    monkeypatch.undo()
+    assert api.call("GET", "org/designations", person=admin).status == 200
