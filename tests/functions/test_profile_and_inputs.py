@@ -193,7 +193,7 @@ def test_health_is_200_with_settings_and_storage_fine_and_503_naming_what_failed
     ok = api.call("GET", "health")
     assert (ok.status, ok.json()) == (
         200,
-        {"status": "ok", "checks": {"settings": "ok", "storage": "ok"}},
+        {"status": "ok", "checks": {"settings": "ok", "storage": "ok", "catalog": "ok"}},
     )
     unreachable = azure_runtime.settings.model_copy(
         update={"storage_connection": "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
