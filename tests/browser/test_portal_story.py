@@ -202,6 +202,13 @@ def test_the_help_page_story_through_the_pages(browser: Any, portal: Portal) -> 
     assert {e["email"] for e in entries} == {pat_email}
     departed = next(e for e in entries if e["type"] == "user.departed")
     assert departed["removal_on"] == str(removal_on)
+    # A link carries the filters (the designations page links to a person's expiry warnings).
+    admin.goto(f"/org/activity?type=association.ended&email={pat_email}")
+    expect(admin.get_by_label("Type")).to_have_value("association.ended")
+    expect(admin.get_by_label("Work email")).to_have_value(pat_email)
+    filtered = admin.get_by_role("table", name="Activity")
+    expect(filtered).to_contain_text("association.ended")
+    expect(filtered).not_to_contain_text("user.added")
 
 
 def test_a_person_who_is_not_an_admin_never_sees_the_organization_pages(

@@ -157,8 +157,10 @@ function expiryBlock(d) {
       d.expiry.map((drop) => h("li", {},
         `From ${drop.on}: ${points(drop.points)} points, unless `,
         drop.holders.map((x) => `${x.email} renews ${x.credential_name} (${x.credential_id})`).join(", "),
-        ". ",
-        h("a", { href: "/org/activity" }, "Expiry warnings in the activity log"),
+        ". Their expiry warnings: ",
+        drop.holders.map((x, n) => [n ? ", " : "",
+          h("a", { href: `/org/activity?type=credential.expiring&email=${encodeURIComponent(x.email)}` }, x.email)]),
+        ".",
       ))),
   );
 }
@@ -241,6 +243,10 @@ export async function renderActivity(main) {
   const type = h("select", { id: "activity-type", name: "type" },
     h("option", { value: "" }, "All types"), ACTIVITY_TYPES.map((t) => h("option", { value: t }, t)));
   const email = h("input", { type: "email", id: "activity-email", name: "email", autocomplete: "off" });
+  // A link may carry the filters (the designations page links to a person's expiry warnings).
+  const given = new URLSearchParams(location.search);
+  if (ACTIVITY_TYPES.includes(given.get("type"))) type.value = given.get("type");
+  if (given.get("email")) email.value = given.get("email");
   const filters = () => {
     const query = new URLSearchParams();
     if (type.value) query.set("type", type.value);
