@@ -122,3 +122,42 @@ def test_a_method_a_known_path_does_not_take_is_405_with_allow() -> None:
     answer = not_found_or_not_allowed(allowed_methods("org/users/a@b.com"))
     assert (answer.status_code, answer.headers["Allow"]) == (405, "DELETE")
     assert not_found_or_not_allowed(()).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("parse", "params", "field"),
+    [
+        ("activity_command", {"until": "0.5"}, "until"),  # pydantic alone reads a Unix time
+        ("activity_command", {"since": "2026-01-01"}, "since"),  # a date is not a date-time
+        ("report_command", {"expiring_within": "30"}, "expiring_within"),  # seconds, laxly
+        ("report_command", {"expiring_within": "-P1D"}, "expiring_within"),
+        ("report_command", {"status": "active,retired"}, "status"),
+        ("list_users_command", {"linked": "yes"}, "linked"),
+        ("designations_command", {"on": "20260101"}, "on"),
+    ],
+)
+def test_a_query_value_must_look_like_what_the_document_says(
+    parse: str, params: dict[str, str], field: str
+) -> None:
+    from shared.entrypoints import requests
+
+    with pytest.raises(ServiceError) as refused:
+        getattr(requests, parse)(params)
+    assert (refused.value.code, refused.value.extra["field"]) == ("invalid_request", field)
+
+
+def test_query_values_the_document_allows_are_read() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from shared.entrypoints import requests
+
+    read = requests.activity_command(
+        {"until": "2026-05-01T10:00:00+02:00", "type": "user.added,user.added,credential.expired"}
+    )
+    assert read.until == datetime(2026, 5, 1, 8, tzinfo=UTC)
+    assert read.types == ("user.added", "credential.expired")
+    report = requests.report_command({"expiring_within": "P30D", "status": "expired,active"})
+    assert (report.expiring_within, report.statuses) == (
+        timedelta(days=30), frozenset({"active", "expired"}),
+    )  # fmt: skip
+    assert requests.list_users_command({"linked": "false"}).linked is False
