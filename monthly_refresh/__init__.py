@@ -25,3 +25,22 @@ def monthly_refresh(timer: func.TimerRequest, context: func.Context) -> None:
     from shared.services import refresh
 
     handle_timer(context, operation="refresh", work=lambda rt: refresh.run_and_report(rt.deps))
+
+
+ACTIVITY_RETENTION_NCRONTAB = "0 30 3 * * *"
+
+
+@bp.timer_trigger(
+    arg_name="timer", schedule=ACTIVITY_RETENTION_NCRONTAB, run_on_startup=False, use_monitor=True
+)
+def activity_retention(timer: func.TimerRequest, context: func.Context) -> None:
+    """Daily at 03:30 UTC: one shard of the organizations loses its activity entries
+    past ACTIVITY_RETENTION; a missed day's shard is visited again 28 days later."""
+    from shared.entrypoints.background import handle_timer
+    from shared.services.activity_retention import remove_expired_activity
+
+    handle_timer(
+        context,
+        operation="activity retention",
+        work=lambda rt: f"{remove_expired_activity(rt.deps)} entries removed",
+    )

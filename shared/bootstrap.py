@@ -76,6 +76,7 @@ class Runtime:
         from shared.adapters.intents import IntentTable
         from shared.adapters.learners import LearnerTable
         from shared.adapters.org_settings import OrgSettingsTable
+        from shared.adapters.organizations import OrganizationTable
         from shared.adapters.partner_users import PartnerUserTable
         from shared.adapters.ports import Stores
         from shared.adapters.report_removals import ReportRemovalTable
@@ -94,6 +95,7 @@ class Runtime:
             expiry_warnings=ExpiryWarningTable(self.tables),
             intents=IntentTable(self.tables),
             org_settings=OrgSettingsTable(self.tables),
+            organizations=OrganizationTable(self.tables),
         )
 
     @cached_property

@@ -19,6 +19,7 @@ var tableNames = [
   'expirywarnings'
   'intents'
   'orgsettings'
+  'organizations'
 ]
 var queueNames = [
   'learning-events'

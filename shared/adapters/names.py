@@ -8,6 +8,7 @@ from shared.adapters import (
     intents,
     learners,
     org_settings,
+    organizations,
     partner_users,
     report_removals,
     skills_report,
@@ -26,5 +27,6 @@ TABLES: tuple[str, ...] = (
     expiry_warnings.TABLE,
     intents.TABLE,
     org_settings.TABLE,
+    organizations.TABLE,
 )
 QUEUES: tuple[str, ...] = ALL_QUEUES

@@ -222,8 +222,8 @@ class ActivityStore(Protocol):
         """Newest first; raises InvalidContinuation for a token it did not hand out."""
         ...
 
-    def remove_months_before(self, cutoff: datetime) -> int:
-        """Entries of the months before the cutoff's month; how many were removed."""
+    def remove_before(self, tenant_id: str, cutoff: datetime) -> int:
+        """The organization's entries of the months before the cutoff's month; how many."""
         ...
 
     def exists(self, tenant_id: str, at: datetime, entry_id: str) -> bool:
@@ -256,6 +256,16 @@ class ExpiryWarningStore(Protocol):
     def remove(self, warning: ExpiryWarning) -> None: ...
 
 
+class OrganizationStore(Protocol):
+    def add(self, tenant_id: str) -> None:
+        """Idempotent: an organization that added a user is listed once."""
+        ...
+
+    def in_shard(self, shard: int) -> list[str]:
+        """The tenant ids of one of the registry's shards."""
+        ...
+
+
 class OrgSettingsStore(Protocol):
     def tracks(self, tenant_id: str) -> dict[str, str]:
         """Designation id -> the track the organization chose (one query)."""
@@ -282,3 +292,4 @@ class Stores:
     expiry_warnings: ExpiryWarningStore
     intents: IntentStore
     org_settings: OrgSettingsStore
+    organizations: OrganizationStore

@@ -26,7 +26,6 @@ class RefreshSummary:
     removals_read: int = 0
     rows_removed: int = 0
     removed_by_organization: dict[str, int] = field(default_factory=dict)
-    activity_removed: int = 0
 
 
 def _remove_due_report_rows(
@@ -81,14 +80,6 @@ def refresh(deps: Dependencies, today: date, batch: int = 1_000) -> RefreshSumma
             break  # the due query returned everything due: no need to ask again
     for tenant_id, rows in sorted(summary.removed_by_organization.items()):
         logger.info("Refresh removed %d row(s) of organization %s", rows, tenant_id)
-    cutoff = deps.clock.now() - deps.activity_retention
-    summary.activity_removed = deps.stores.activity.remove_months_before(cutoff)
-    if summary.activity_removed:
-        logger.info(
-            "Refresh removed %d activity entries of the months before %s",
-            summary.activity_removed,
-            cutoff.strftime("%Y-%m"),
-        )
     return summary
 
 

@@ -165,22 +165,46 @@ def test_the_log_pages_newest_first_across_months(world: World, api: FunctionCli
     assert [e["email"] for e in entries(api, admin)] == list(reversed(added))
 
 
-def test_the_monthly_refresh_removes_entries_past_the_retention_and_keeps_the_rest(
+def test_the_daily_retention_removes_entries_past_the_retention_and_keeps_the_rest(
     world: World, api: FunctionClient, host: QueueHost
 ) -> None:
+    from shared import bootstrap
+    from shared.adapters.organizations import shard_of
+    from shared.services.activity_retention import shard_for
+
+    def stored(tenant_id: str) -> list[str]:
+        """What the table holds, past what a read shows (reads stop at the retention)."""
+        found, _ = bootstrap.current().stores.activity.page(
+            tenant_id, since=datetime(2000, 1, 1, tzinfo=UTC), until=world.clock.now()
+        )
+        return [e.email or "" for e in found]
+
     tenant = world.tenant()
-    admin = world.admin(tenant)
+    admin, neighbour = world.admin(tenant), world.admin(world.tenant())
     world.clock.set(datetime(2024, 1, 15, tzinfo=UTC))
     old = world.person(tenant)
     api.add_user(admin, old)
+    api.add_user(neighbour, world.person(neighbour.tenant_id))
     world.clock.set(datetime(2024, 3, 15, tzinfo=UTC))
     recent = world.person(tenant)
     api.add_user(admin, recent)
-    world.clock.set(datetime(2026, 2, 10, 2, tzinfo=UTC))  # retention P2Y: cutoff Feb 2024
-    host.run_timer("monthly_refresh")
+    # Retention P2Y: on 2026-02-10 the cutoff is February 2024. The timer visits the
+    # organization on the first day its shard comes round.
+    day = datetime(2026, 2, 10, 3, 30, tzinfo=UTC)
+    while shard_for(day.date()) != shard_of(tenant):
+        day += timedelta(days=1)
+    world.clock.set(day - timedelta(days=1))
+    host.run_timer("activity_retention")  # another shard: nothing of this organization goes
+    assert stored(tenant) == [recent.email, old.email]
+    world.clock.set(day)
+    host.run_timer("activity_retention")
+    assert stored(tenant) == [recent.email]
     assert [e["email"] for e in entries(api, admin, since="2020-01-01T00:00:00Z")] == [recent.email]
-    host.run_timer("monthly_refresh")
-    assert len(entries(api, admin, since="2020-01-01T00:00:00Z")) == 1
+    host.run_timer("activity_retention")
+    assert stored(tenant) == [recent.email]
+    if shard_of(neighbour.tenant_id) != shard_of(tenant):
+        # Not its day: the other organization's old entry is still stored.
+        assert len(stored(neighbour.tenant_id)) == 1
 
 
 def test_an_until_near_year_one_without_since_is_an_empty_page_not_a_server_error(

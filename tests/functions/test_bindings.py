@@ -64,6 +64,16 @@ def test_http_function_binding_json(function_json: dict[str, dict[str, Any]], na
 
 
 EXPECTED_OTHER: dict[str, list[dict[str, Any]]] = {
+    "activity_retention": [
+        {
+            "direction": "IN",
+            "type": "timerTrigger",
+            "name": "timer",
+            "schedule": "0 30 3 * * *",
+            "runOnStartup": False,
+            "useMonitor": True,
+        }
+    ],
     "monthly_refresh": [
         {
             "direction": "IN",

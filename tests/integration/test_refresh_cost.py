@@ -88,12 +88,13 @@ def seed_due_rows(rt: runtime.Runtime, tenant: str, learners: int, per_learner: 
         rt.stores.removals.schedule(Removal(REFRESH_DAY, tenant, "learn", learner))
 
 
-RUN_CONSTANT = 3
-"""Per run: the due removals, the activity retention query, the due removals' batch."""
+RUN_CONSTANT = 2
+"""Per run: the due removals and the due removals' batch (the activity retention is a
+daily timer of its own since issue 24's one-partition-per-organization log)."""
 PER_ORGANIZATION = 4
 """Per organization touched: its due report rows (one query), their deletion (one
 transaction per 100 rows), its webhooks (for the removals' activity entries) and the
-entries themselves (one transaction per month)."""
+entries themselves (one transaction)."""
 ONE_ORGANIZATION_TARGET = 8
 
 

@@ -389,3 +389,66 @@ def test_org_settings_keep_each_organizations_track_choices_apart(
     settings.set_track(mine, "business-applications", None)  # deleting twice is fine
     assert settings.tracks(mine) == {"infrastructure-azure": "enterprise"}
     assert settings.tracks(other) == {"business-applications": "enterprise"}
+
+
+def test_the_organizations_registry_lists_each_organization_once_in_its_shard(
+    store: TableStore,
+) -> None:
+    from shared.adapters.organizations import SHARDS, OrganizationTable, shard_of
+
+    registry = OrganizationTable(store)
+    tenants = [unique("org") for _ in range(40)] + ["tenant/with#odd?chars"]
+    for tenant in tenants:
+        registry.add(tenant)
+        registry.add(tenant)  # again: the same row
+    listed = [t for shard in range(SHARDS) for t in registry.in_shard(shard) if t in tenants]
+    assert sorted(listed) == sorted(tenants)
+    for tenant in tenants:
+        assert tenant in registry.in_shard(shard_of(tenant))
+
+
+def test_activity_pages_a_sparse_log_in_one_query_and_the_retention_takes_one_tail(
+    azurite: AzuritePorts, keys
+) -> None:
+    from datetime import UTC, datetime
+
+    from devtools.request_counter import RequestCounter
+    from shared import bootstrap
+    from shared.adapters.activity import ActivityTable
+    from shared.domain.activity import ActivityRecord
+
+    counter = RequestCounter()
+    rt = bootstrap.Runtime(settings_for(keys, azurite.connection_string), request_hook=counter)
+    log = ActivityTable(rt.tables)
+    tenant, other = unique("tenant"), unique("tenant")
+
+    def entry(tenant_id: str, year: int, month: int) -> ActivityRecord:
+        return ActivityRecord.model_validate(
+            {
+                "id": unique("e"), "type": "user.added", "tenant_id": tenant_id,
+                "at": datetime(year, month, 3, tzinfo=UTC), "email": f"{month}@contoso.com",
+                "display_name": "X",
+            }
+        )  # fmt: skip
+
+    # One entry a month over two years: the sparse log a page used to walk month by month.
+    months = [(2024 + (m - 1) // 12, (m - 1) % 12 + 1) for m in range(1, 25)]
+    log.put([entry(tenant, y, m) for y, m in months])
+    log.put([entry(other, 2024, 1)])
+    counter.reset()
+    found, more = log.page(
+        tenant, since=datetime(2024, 1, 1, tzinfo=UTC), until=datetime(2025, 12, 31, tzinfo=UTC)
+    )
+    assert (len(found), more, counter.total) == (24, None, 1)
+    assert found[0].at > found[-1].at  # newest first
+    removed = log.remove_before(tenant, datetime(2024, 7, 20, tzinfo=UTC))
+    assert removed == 6  # January to June 2024
+    found, _ = log.page(
+        tenant, since=datetime(2020, 1, 1, tzinfo=UTC), until=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    assert min(e.at for e in found) == datetime(2024, 7, 3, tzinfo=UTC)
+    other_found, _ = log.page(
+        other, since=datetime(2020, 1, 1, tzinfo=UTC), until=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    assert len(other_found) == 1  # another organization's tail is its own
+    assert log.remove_before(tenant, datetime(2024, 7, 20, tzinfo=UTC)) == 0

@@ -312,9 +312,13 @@ class FakeActivity:
         ]
         return sorted(found, key=lambda e: (e.at, e.id), reverse=True), None
 
-    def remove_months_before(self, cutoff: datetime) -> int:
+    def remove_before(self, tenant_id: str, cutoff: datetime) -> int:
         month = (cutoff.year, cutoff.month)
-        doomed = [k for k, e in self.entries.items() if (e.at.year, e.at.month) < month]
+        doomed = [
+            k
+            for k, e in self.entries.items()
+            if e.tenant_id == tenant_id and (e.at.year, e.at.month) < month
+        ]
         for key in doomed:
             del self.entries[key]
         return len(doomed)
@@ -348,6 +352,19 @@ class FakeOrgSettings:
             self.chosen[(tenant_id, designation_id)] = track
 
 
+class FakeOrganizations:
+    def __init__(self) -> None:
+        self.known: set[str] = set()
+
+    def add(self, tenant_id: str) -> None:
+        self.known.add(tenant_id)
+
+    def in_shard(self, shard: int) -> list[str]:
+        from shared.adapters.organizations import SHARDS, shard_of
+
+        return sorted(t for t in self.known if shard_of(t) == shard % SHARDS)
+
+
 def fake_stores(clock: Clock | None = None) -> Stores:
     return Stores(
         users=FakePartnerUsers(),
@@ -361,6 +378,7 @@ def fake_stores(clock: Clock | None = None) -> Stores:
         expiry_warnings=FakeExpiryWarnings(),
         intents=FakeIntents(),
         org_settings=FakeOrgSettings(),
+        organizations=FakeOrganizations(),
     )
 
 
