@@ -13,24 +13,16 @@ bp = func.Blueprint()
 
 @bp.route(route="api/org/skills-report", methods=["GET"])
 def skills_report(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
-    from shared.entrypoints.csv_export import to_csv
+    from shared.entrypoints.csv_export import json_or_csv
     from shared.entrypoints.requests import admin_command, report_command
-    from shared.entrypoints.responses import handle, json_response
+    from shared.entrypoints.responses import handle
     from shared.services import reports
     from shared.wire import ReportRow
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
         command = admin_command(caller, lambda: report_command(req.params))
         page = reports.skills_report(rt.deps, caller, command)
-        if "text/csv" in (req.headers.get("Accept") or "").lower():
-            headers = {"x-continuation": page.continuation} if page.continuation else {}
-            return func.HttpResponse(
-                body=to_csv(ReportRow, page.rows),
-                status_code=200,
-                mimetype="text/csv",
-                headers=headers,
-            )
-        return json_response(page)
+        return json_or_csv(req, page, ReportRow, page.rows, page.continuation)
 
     return handle(req, act, context)
 
@@ -50,9 +42,9 @@ def designations(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
 
 @bp.route(route="api/org/designations/{id}/people", methods=["GET"])
 def designation_people(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
-    from shared.entrypoints.csv_export import to_csv
+    from shared.entrypoints.csv_export import json_or_csv
     from shared.entrypoints.requests import admin_command, designation_people_command
-    from shared.entrypoints.responses import handle, json_response
+    from shared.entrypoints.responses import handle
     from shared.services import reports
     from shared.services.designations import PersonCount
 
@@ -61,11 +53,7 @@ def designation_people(req: func.HttpRequest, context: func.Context) -> func.Htt
             caller, lambda: designation_people_command(req.route_params.get("id"), req.params)
         )
         view = reports.designation_people_of(rt.deps, caller, command)
-        if "text/csv" in (req.headers.get("Accept") or "").lower():
-            return func.HttpResponse(
-                body=to_csv(PersonCount, view.people), status_code=200, mimetype="text/csv"
-            )
-        return json_response(view)
+        return json_or_csv(req, view, PersonCount, view.people)
 
     return handle(req, act, context)
 
@@ -87,23 +75,15 @@ def designation_track(req: func.HttpRequest, context: func.Context) -> func.Http
 
 @bp.route(route="api/org/activity", methods=["GET"])
 def activity_log(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
-    from shared.entrypoints.csv_export import to_csv
+    from shared.entrypoints.csv_export import json_or_csv
     from shared.entrypoints.requests import activity_command, admin_command
-    from shared.entrypoints.responses import handle, json_response
+    from shared.entrypoints.responses import handle
     from shared.services import activity_log
     from shared.wire import ActivityEntry
 
     def act(rt: "Runtime", caller: "Caller") -> func.HttpResponse:
         command = admin_command(caller, lambda: activity_command(req.params))
         page = activity_log.activity(rt.deps, caller, command)
-        if "text/csv" in (req.headers.get("Accept") or "").lower():
-            headers = {"x-continuation": page.continuation} if page.continuation else {}
-            return func.HttpResponse(
-                body=to_csv(ActivityEntry, page.entries),
-                status_code=200,
-                mimetype="text/csv",
-                headers=headers,
-            )
-        return json_response(page)
+        return json_or_csv(req, page, ActivityEntry, page.entries, page.continuation)
 
     return handle(req, act, context)

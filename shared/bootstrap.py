@@ -160,11 +160,12 @@ def current() -> Runtime:
 def _check_catalog() -> None:
     """At start, a bad designation catalog is logged naming the entry; the designation
     views and the health check answer 503 with it, and the rest keeps working."""
-    from shared.services.designations import catalog_problem
+    from shared.services.designations import checked_catalog
 
-    problem = catalog_problem()
-    if problem is not None:
-        logger.error("The designation catalog is not valid: %s", problem)
+    try:
+        checked_catalog()
+    except errors.ServiceError as refused:
+        logger.error("%s", refused.message)
 
 
 def install(runtime: Runtime) -> None:

@@ -41,10 +41,6 @@ def write_order(entries: Sequence[ActivityRecord], last: str | None) -> list[Act
     return [*first, *same, marker]
 
 
-def month_of(at: datetime) -> str:
-    return at.strftime("%Y%m")
-
-
 def _partition(tenant_id: str) -> str:
     return _PREFIX + encode_part(tenant_id)
 

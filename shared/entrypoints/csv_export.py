@@ -5,6 +5,7 @@ import csv
 import io
 from collections.abc import Sequence
 
+import azure.functions as func
 from pydantic import BaseModel
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -26,3 +27,24 @@ def to_csv(model: type[BaseModel], rows: Sequence[BaseModel]) -> str:
     for row in rows:
         writer.writerow({k: csv_cell(v) for k, v in row.model_dump(mode="json").items()})
     return buffer.getvalue()
+
+
+def json_or_csv(
+    request: func.HttpRequest,
+    answer: BaseModel,
+    row_model: type[BaseModel],
+    rows: Sequence[BaseModel],
+    continuation: str | None = None,
+) -> func.HttpResponse:
+    """The answer as JSON; or, when the caller asks for `text/csv`, its rows as CSV with
+    the page's continuation in `x-continuation`."""
+    from shared.entrypoints.responses import json_response
+
+    if "text/csv" not in (request.headers.get("Accept") or "").lower():
+        return json_response(answer)
+    return func.HttpResponse(
+        body=to_csv(row_model, rows),
+        status_code=200,
+        mimetype="text/csv",
+        headers={"x-continuation": continuation} if continuation else {},
+    )

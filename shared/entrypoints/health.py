@@ -46,14 +46,13 @@ def _probe_storage(runtime: bootstrap.Runtime) -> "errors.ServiceError | None":
 
 
 def _check_catalog() -> "errors.ServiceError | None":
-    from shared.services.designations import catalog_problem
+    from shared.services.designations import checked_catalog
 
-    problem = catalog_problem()
-    if problem is None:
-        return None
-    return errors.SERVICE_MISCONFIGURED(
-        f"The designation catalog is not valid: {problem}", dependency="catalog"
-    )
+    try:
+        checked_catalog()
+    except errors.ServiceError as refused:
+        return refused
+    return None
 
 
 def answer(context: Any = None) -> func.HttpResponse:

@@ -4,6 +4,7 @@ segments are read."""
 
 import json
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -93,13 +94,15 @@ def parse_query(model: type[M], params: Mapping[str, str]) -> M:
         raise invalid_request(field, f"{field}: {message}.") from error
 
 
-def _list_fields(model: type[BaseModel]) -> set[str]:
+@lru_cache(maxsize=32)
+def _list_fields(model: type[BaseModel]) -> frozenset[str]:
+    """Read once per model: the schema does not change between requests."""
     properties = model.model_json_schema(mode="validation")["properties"]
-    return {
+    return frozenset(
         name
         for name, prop in properties.items()
         if any(b.get("type") == "array" for b in [prop, *prop.get("anyOf", [])])
-    }
+    )
 
 
 def link_command(body: bytes | None) -> commands.LinkLearner:

@@ -17,6 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from shared import errors
 from shared.wire import ReportRow, WireModel
 
 CATALOG_PATH = Path(__file__).resolve().parent.parent / "catalog" / "designations.json"
@@ -162,13 +163,15 @@ def load_catalog(path: Path | None = None) -> Catalog:
     return _load(path or CATALOG_PATH)
 
 
-def catalog_problem() -> str | None:
-    """What is wrong with the shipped catalog, for the start and the health check."""
+def checked_catalog() -> Catalog:
+    """The catalog, or the contract's 503 naming the entry that is wrong (dependency
+    `catalog`): for the designation views, the health check and the start."""
     try:
-        load_catalog()
+        return load_catalog()
     except (CatalogError, OSError) as error:
-        return str(error)
-    return None
+        raise errors.SERVICE_MISCONFIGURED(
+            f"The designation catalog is not valid: {error}", dependency="catalog"
+        ) from error
 
 
 # --- answers -------------------------------------------------------------------------------
@@ -257,13 +260,6 @@ class DesignationPeople(WireModel):
 # --- scoring -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Holding:
-    email: str
-    display_name: str
-    credential_id: str
-
-
 def _stops_counting(catalog: Catalog, row: ReportRow) -> date | None:
     """The first day a credited credential no longer counts: its expiry day (it counts
     while it expires on a later day), or the day after the catalog's last day for it."""
@@ -274,23 +270,11 @@ def _stops_counting(catalog: Catalog, row: ReportRow) -> date | None:
     return min(days, default=None)
 
 
-def _counts_on(catalog: Catalog, row: ReportRow, day: date) -> bool:
-    stops = _stops_counting(catalog, row)
-    return stops is None or stops > day
-
-
-def _active(catalog: Catalog, rows: Iterable[ReportRow], day: date) -> list[_Holding]:
-    return [
-        _Holding(r.email, r.display_name, r.credential_id)
-        for r in rows
-        if _counts_on(catalog, r, day)
-    ]
-
-
-def _held(holdings: Iterable[_Holding]) -> dict[str, set[str]]:
+def _held(rows: Iterable[ReportRow]) -> dict[str, set[str]]:
+    """Email -> the credentials the person holds among these rows."""
     held: dict[str, set[str]] = {}
-    for h in holdings:
-        held.setdefault(h.email, set()).add(h.credential_id)
+    for row in rows:
+        held.setdefault(row.email, set()).add(row.credential_id)
     return held
 
 
@@ -470,18 +454,12 @@ def score_designation(
     day: date,
     chosen_track: Track | None = None,
 ) -> DesignationPoints:
-    return _score_with(
-        catalog, designation, rows, day,
-        chosen_track=chosen_track, timeline=_Timeline(catalog, rows, day),
-    )  # fmt: skip
+    return _score_with(catalog, designation, chosen_track, _Timeline(catalog, rows, day))
 
 
 def _score_with(
     catalog: Catalog,
     designation: CatalogDesignation,
-    rows: list[ReportRow],
-    day: date,
-    *,
     chosen_track: Track | None,
     timeline: "_Timeline",
 ) -> DesignationPoints:
@@ -552,9 +530,7 @@ class _Timeline:
         self.day = day
         active = [(r, _stops_counting(catalog, r)) for r in rows]
         active = [(r, stops) for r, stops in active if stops is None or stops > day]
-        self.held_today = _held(
-            _Holding(r.email, r.display_name, r.credential_id) for r, _ in active
-        )
+        self.held_today = _held(r for r, _ in active)
         self._copies: dict[tuple[str, str], int] = {}
         for r, _ in active:
             key = (r.email, r.credential_id)
@@ -668,8 +644,7 @@ def designation_points(
     return DesignationsView(
         on=on,
         designations=[
-            _score_with(catalog, d, counted, on, chosen_track=chosen.get(d.id), timeline=timeline)
-            for d in catalog.designations
+            _score_with(catalog, d, chosen.get(d.id), timeline) for d in catalog.designations
         ],
     )
 
@@ -683,9 +658,8 @@ def designation_people(
 ) -> DesignationPeople:
     """Who counts for which metric of the designation, and what each brings."""
     counted = list(rows)
-    holdings = _active(catalog, counted, on)
-    held = _held(holdings)
-    names = {h.email: h.display_name for h in holdings}
+    held = _Timeline(catalog, counted, on).held_today
+    names = {r.email: r.display_name for r in counted}
     track = _track_for(designation, chosen_track, held)
     people = []
     for metric in designation.metrics:

@@ -17,16 +17,14 @@ from shared.services.commands import (
 )
 from shared.services.dependencies import Dependencies
 from shared.services.designations import (
-    Catalog,
     CatalogDesignation,
-    CatalogError,
     DesignationPeople,
     DesignationPoints,
     DesignationsView,
     Track,
+    checked_catalog,
     designation_people,
     designation_points,
-    load_catalog,
     score_designation,
 )
 from shared.wire import ReportPage, ReportRow
@@ -83,7 +81,7 @@ def designations(deps: Dependencies, caller: Caller, command: ReadDesignations) 
     caller.require_admin()
     day = command.on or deps.clock.now().date()
     rows = list(_all_rows(deps, caller.tenant_id))
-    return designation_points(_catalog(), rows, day, _tracks(deps, caller.tenant_id))
+    return designation_points(checked_catalog(), rows, day, _tracks(deps, caller.tenant_id))
 
 
 def designation_people_of(
@@ -95,7 +93,7 @@ def designation_people_of(
     day = command.on or deps.clock.now().date()
     rows = list(_all_rows(deps, caller.tenant_id))
     chosen = _tracks(deps, caller.tenant_id).get(designation.id)
-    return designation_people(_catalog(), designation, rows, day, chosen)
+    return designation_people(checked_catalog(), designation, rows, day, chosen)
 
 
 def choose_track(deps: Dependencies, caller: Caller, command: ChooseTrack) -> DesignationPoints:
@@ -110,22 +108,13 @@ def choose_track(deps: Dependencies, caller: Caller, command: ChooseTrack) -> De
         )
     deps.stores.org_settings.set_track(caller.tenant_id, designation.id, command.track)
     rows = list(_all_rows(deps, caller.tenant_id))
-    return score_designation(_catalog(), designation, rows, deps.clock.now().date(), command.track)
-
-
-def _catalog() -> Catalog:
-    """The designation catalog, or the contract's 503 naming the entry that is wrong (the
-    rest of the service keeps working: only the designation views need it)."""
-    try:
-        return load_catalog()
-    except CatalogError as error:
-        raise errors.SERVICE_MISCONFIGURED(
-            f"The designation catalog is not valid: {error}", dependency="catalog"
-        ) from error
+    return score_designation(
+        checked_catalog(), designation, rows, deps.clock.now().date(), command.track
+    )
 
 
 def _designation(designation_id: str) -> CatalogDesignation:
-    found = _catalog().designation(designation_id)
+    found = checked_catalog().designation(designation_id)
     if found is None:
         raise errors.DESIGNATION_NOT_FOUND()
     return found

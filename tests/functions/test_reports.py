@@ -229,3 +229,13 @@ def test_a_bad_catalog_is_named_at_start_and_only_the_designation_views_refuse(
     assert api.call("GET", "org/users", person=admin).status == 200  # the rest keeps working
     monkeypatch.undo()
     assert api.call("GET", "org/designations", person=admin).status == 200
+
+
+def test_v4_a_duration_in_a_query_over_100_years_is_400(world: World, api: FunctionClient) -> None:
+    admin = world.admin(world.tenant())
+    century = api.call(
+        "GET", "org/skills-report", person=admin, params={"expiring_within": "P36500D"}
+    )
+    assert century.status == 200, century.body
+    over = api.call("GET", "org/skills-report", person=admin, params={"expiring_within": "P36501D"})
+    assert (over.status, over.json()["error"]["field"]) == (400, "expiring_within")
