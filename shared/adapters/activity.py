@@ -19,7 +19,7 @@ from azure.data.tables import UpdateMode
 from shared.adapters.errors import InvalidContinuation
 from shared.adapters.keys import encode_part
 from shared.adapters.rows import chunks, delete_idempotently, parse_row
-from shared.adapters.tables import TableStore
+from shared.adapters.tables import TableStore, query_page
 from shared.domain.activity import ActivityRecord
 
 TABLE = "activity"
@@ -164,7 +164,7 @@ class ActivityTable:
         if newest < since:
             return [], None
         query = "PartitionKey eq @pk and RowKey ge @newest and RowKey le @oldest"
-        parameters: dict[str, Any] = {
+        parameters: dict[str, str] = {
             "pk": _partition(tenant_id),
             "newest": _inverted(newest),
             "oldest": _inverted(since) + "|~",
@@ -175,17 +175,13 @@ class ActivityTable:
         if email:
             query += " and Email eq @email"
             parameters["email"] = email
-        pages = (
-            self._store.table(TABLE)
-            .query_entities(
-                query,
-                parameters=parameters,
-                results_per_page=page_size,
-                select=["PartitionKey", "RowKey", "Data"],
-            )
-            .by_page(continuation_token=token)  # type: ignore[arg-type]
+        entities, following = query_page(
+            self._store.table(TABLE),
+            query,
+            parameters=parameters,
+            select=["PartitionKey", "RowKey", "Data"],
+            top=page_size,
+            continuation=token,
         )
-        entities = list(next(pages, []))
-        following = getattr(pages, "continuation_token", None)
         found = [parse_row(ActivityRecord, e, TABLE) for e in entities]
         return found, _encode(following) if following else None

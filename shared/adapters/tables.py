@@ -4,7 +4,7 @@ per process, idempotently, so the app works on a fresh account."""
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -158,3 +158,81 @@ class TableStore:
                 service.create_table_if_not_exists(name)
                 self._clients[name] = service.get_table_client(name)
             return self._clients[name]
+
+
+_PARAMETER = re.compile(r"@([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def odata_filter(query_filter: str, parameters: dict[str, str]) -> str:
+    """The filter with each `@name` replaced by its value as an OData string literal
+    (quoted, quotes doubled), as the SDK's `parameters` do; only strings are needed."""
+
+    def literal(match: re.Match[str]) -> str:
+        value = parameters[match.group(1)]
+        if not isinstance(value, str):
+            raise TypeError(f"filter parameter {match.group(1)} is not a string")
+        return "'" + value.replace("'", "''") + "'"
+
+    return _PARAMETER.sub(literal, query_filter)
+
+
+def query_page(
+    table: "TableClient",
+    query_filter: str,
+    *,
+    parameters: dict[str, str],
+    select: list[str],
+    top: int,
+    continuation: Mapping[str, str | None] | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, str | None] | None]:
+    """One page of a query as plain JSON objects, and the table's next keys. It goes
+    through the table client's own pipeline (credential, retries, the request hook
+    and the filter check all apply) but leaves out the SDK's entity conversion, which
+    for a page of 100 rows cost more than all of the read's own parsing (about 2 ms:
+    the rows walked by a generic deserializer, then converted again). So it suits
+    string properties named in `select`, which come back as they are stored."""
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ResourceNotFoundError,
+        map_error,
+    )
+    from azure.core.rest import HttpRequest
+
+    params: dict[str, Any] = {
+        "$filter": odata_filter(query_filter, parameters),
+        "$select": ",".join(select),
+        "$top": top,
+    }
+    for key, name in (("PartitionKey", "NextPartitionKey"), ("RowKey", "NextRowKey")):
+        value = (continuation or {}).get(key)
+        if value is not None:
+            params[name] = value
+    request = HttpRequest(
+        "GET",
+        f"/{table.table_name}()",
+        params=params,
+        headers={
+            "x-ms-version": table.api_version,
+            "DataServiceVersion": "3.0",
+            # No metadata: the rows' etags and types are not read here.
+            "Accept": "application/json;odata=nometadata",
+        },
+    )
+    # The generated client's `send_request` (the SDK's own transactions use it);
+    # tests on Azurite compare these pages with the SDK's query, so an SDK that
+    # changes it fails there first.
+    response = table._client.send_request(request)
+    if response.status_code != 200:
+        map_error(
+            response.status_code,
+            response,
+            {401: ClientAuthenticationError, 404: ResourceNotFoundError},
+        )
+        raise HttpResponseError(response=response)
+    rows: list[dict[str, Any]] = response.json().get("value", [])
+    following = {
+        "PartitionKey": response.headers.get("x-ms-continuation-NextPartitionKey"),
+        "RowKey": response.headers.get("x-ms-continuation-NextRowKey"),
+    }
+    return rows, following if any(following.values()) else None

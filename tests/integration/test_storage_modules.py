@@ -1,5 +1,6 @@
 """Each storage module against real Azurite: layout, ETags, keys, paging."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -452,3 +453,64 @@ def test_activity_pages_a_sparse_log_in_one_query_and_the_retention_takes_one_ta
     )
     assert len(other_found) == 1  # another organization's tail is its own
     assert log.remove_before(tenant, datetime(2024, 7, 20, tzinfo=UTC)) == 0
+
+
+def test_a_lean_query_page_reads_the_rows_and_next_keys_the_sdk_reads(store: TableStore) -> None:
+    """query_page leaves the SDK's entity conversion out (the activity read's pages);
+    what it reads must be what the SDK's own query reads, page by page."""
+    from shared.adapters.tables import query_page
+
+    table = store.table("activity")
+    partition = unique("lean|")
+    awkward = [*AWKWARD, 'quote \' and "double"', "percent %27 and @pk"]
+    for n in range(230):
+        table.upsert_entity(
+            {"PartitionKey": partition, "RowKey": f"{n:04d}", "Data": awkward[n % len(awkward)]}
+        )
+    query = "PartitionKey eq @pk and RowKey ge @from and Data ne @skip"
+    parameters = {"pk": partition, "from": "0005", "skip": "o'brien@contoso.com"}
+    select = ["PartitionKey", "RowKey", "Data"]
+    sdk_pages = table.query_entities(
+        query, parameters=parameters, results_per_page=100, select=select
+    ).by_page()
+    lean_token = None
+    pages, read = 0, 0
+    for sdk_page in sdk_pages:
+        rows, lean_token = query_page(
+            table, query, parameters=parameters, select=select, top=100, continuation=lean_token
+        )
+        assert rows == [dict(entity) for entity in sdk_page]
+        read += len(rows)
+        sdk_token = getattr(sdk_pages, "continuation_token", None)
+        assert lean_token == (dict(sdk_token) if sdk_token else None)
+        pages += 1
+    # Rows 5 to 229 less the 38 that hold the skipped value, 100 a page.
+    assert (read, pages, lean_token) == (187, 2, None)
+
+
+def test_a_lean_query_goes_through_the_clients_pipeline_and_its_errors(
+    azurite: AzuritePorts, keys
+) -> None:
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+    from devtools.request_counter import RequestCounter
+    from shared.adapters.tables import FilterTooLarge, query_page
+
+    counter = RequestCounter()
+    store = TableStore(settings_for(keys, azurite.connection_string), request_hook=counter)
+    table = store.table("activity")
+    counter.reset()
+    query_page(table, "PartitionKey eq @pk", parameters={"pk": "x"}, select=["Data"], top=1)
+    assert counter.total == 1  # counted as every other storage request is
+    sixteen = " or ".join(f"RowKey eq @r{n}" for n in range(16))
+    with pytest.raises(FilterTooLarge):
+        query_page(
+            table, sixteen, parameters={f"r{n}": str(n) for n in range(16)}, select=["Data"], top=1
+        )
+    gone = store._service_client().get_table_client("missing" + uuid.uuid4().hex)
+    with pytest.raises(ResourceNotFoundError):
+        query_page(gone, "PartitionKey eq @pk", parameters={"pk": "x"}, select=["Data"], top=1)
+    with pytest.raises(HttpResponseError):
+        query_page(table, "PartitionKey eq eq @pk", parameters={"pk": "x"}, select=["Data"], top=1)
+    with pytest.raises(TypeError):
+        query_page(table, "PartitionKey eq @pk", parameters={"pk": 1}, select=["Data"], top=1)  # type: ignore[dict-item]
