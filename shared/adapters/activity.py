@@ -179,9 +179,13 @@ class ActivityTable:
             self._store.table(TABLE),
             query,
             parameters=parameters,
-            select=["PartitionKey", "RowKey", "Data"],
+            # The partition is the one asked for: not read back 100 times a page.
+            select=["RowKey", "Data"],
             top=page_size,
             continuation=token,
         )
-        found = [parse_row(ActivityRecord, e, TABLE) for e in entities]
+        partition = parameters["pk"]
+        found = [
+            parse_row(ActivityRecord, {**e, "PartitionKey": partition}, TABLE) for e in entities
+        ]
         return found, _encode(following) if following else None

@@ -235,3 +235,25 @@ def test_v4_activity_reads_since_later_than_now_alone_is_an_empty_page_and_after
         params={"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"},
     )
     assert (reversed_window.status, reversed_window.json()["error"]["field"]) == (400, "since")
+
+
+def test_a_corrupt_log_entry_is_a_500_internal_error_logged_with_its_table_and_keys(
+    world: World, api: FunctionClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A page is read without the partition key (the one asked for): the log still
+    names the row that did not parse, partition and row."""
+    from shared import bootstrap
+    from shared.adapters.activity import TABLE
+    from shared.adapters.keys import encode_part
+
+    tenant = world.tenant()
+    admin = world.admin(tenant)
+    assert api.add_user(admin, world.person(tenant), "Pat").status == 201
+    table = bootstrap.current().tables.table(TABLE)
+    partition = "o|" + encode_part(tenant)
+    [entity] = list(table.query_entities("PartitionKey eq @pk", parameters={"pk": partition}))
+    table.upsert_entity({**entity, "Data": '{"id": 42'})
+    response = api.call("GET", "org/activity", person=admin)
+    assert (response.status, response.error_code) == (500, "internal_error")
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert all(part in logged for part in (TABLE, entity["PartitionKey"], entity["RowKey"]))
