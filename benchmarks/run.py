@@ -238,13 +238,15 @@ def throughput(bench: Bench, connection: str, sizes: Sizes, host: Any) -> None:
         floor = _timed_parallel(workers, list(range(sizes.floor_ops)), receive_delete)
         _seed_due_credits(rt, world, sizes.throughput_credits)
         host.run_timer("send_due_credit_wakes")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         with ThreadPoolExecutor(max_workers=workers) as pool:
             handled = sum(pool.map(lambda _: host.drain("apply_due_credit"), range(workers)))
-        applied = handled / (time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        applied = handled / elapsed
         bench.add(
-            f"credit wake-ups applied/s via {queue_name}, {workers} worker(s)", applied, "per s"
-        )
+            f"credit wake-ups applied/s via {queue_name}, {workers} worker(s)", applied, "per s",
+            f"this process's CPU {100 * (time.process_time() - cpu) / elapsed:.0f} % of a core",
+        )  # fmt: skip
         bench.add(f"queue floor (receive+delete/s), {workers} worker(s)", floor, "per s")
         # An apply is 5 storage requests (round trips above) on top of its message's
         # receive and delete: the ratio says how close applying comes to the storage's pace.
@@ -253,6 +255,50 @@ def throughput(bench: Bench, connection: str, sizes: Sizes, host: Any) -> None:
             f"credit ratio: applies/s x {CREDIT_APPLY_ROUND_TRIPS} requests / queue floor, {workers} worker(s)",
             ratio, "", ">= 0.85", ratio >= 0.85,
         )  # fmt: skip
+
+
+def credit_processes(bench: Bench, connection: str, sizes: Sizes, host: Any) -> None:
+    """Credit wake-ups applied by 1 and then 2 processes draining one queue, as the host
+    scales out (an instance is a process): threads of one process share its GIL, and an
+    apply is mostly the storage SDK's Python work (see PERFORMANCE)."""
+    world, rt, _ = _world(connection)
+    # Each child sets up, says so, waits for the word, drains, and says how many.
+    child = (
+        "import sys; from benchmarks.run import _world; from devtools.host import FunctionHost; "
+        f"_world({connection!r}); host = FunctionHost.for_project({connection!r}); "
+        "print('ready', flush=True); sys.stdin.readline(); "
+        "print(host.drain('apply_due_credit'), flush=True)"
+    )
+    rates = []
+    for processes in (1, 2):
+        _seed_due_credits(rt, world, sizes.throughput_credits)
+        host.run_timer("send_due_credit_wakes")
+        children = [
+            subprocess.Popen(
+                [sys.executable, "-c", child],
+                cwd=ROOT,
+                text=True,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
+            for _ in range(processes)
+        ]
+        for running in children:
+            assert running.stdout is not None and running.stdout.readline().strip() == "ready"
+        started = time.perf_counter()
+        for running in children:
+            assert running.stdin is not None
+            running.stdin.write("go\n")
+            running.stdin.flush()
+        handled = sum(int(running.communicate()[0].split()[-1]) for running in children)
+        rates.append(handled / (time.perf_counter() - started))
+        bench.add(
+            f"credit wake-ups applied/s, {processes} process(es) draining", rates[-1], "per s"
+        )
+    bench.add(
+        "credit applies/s, 2 processes / 1 (threads of one process: see above)",
+        rates[1] / rates[0], "x", ">= 1.3 (2 cores, shared with Azurite)", rates[1] / rates[0] >= 1.3,
+    )  # fmt: skip
 
 
 def _seed_due_credits(rt: Any, world: Any, count: int) -> None:
@@ -456,6 +502,7 @@ def main(argv: list[str] | None = None) -> None:
         host = FunctionHost.for_project(connection)
         round_trips(bench, connection, host)
         throughput(bench, connection, sizes, host)
+        credit_processes(bench, connection, sizes, host)
         cost_growth(bench, connection, sizes)
         cold_start(bench, connection, sizes)
     from benchmarks.load import (

@@ -25,6 +25,7 @@ def test_the_benchmark_command_runs_and_writes_its_figures(tmp_path: Path) -> No
         "round trips: first link",
         "round trips: credit apply",
         "links/s, 4 worker(s)",
+        "credit wake-ups applied/s, 2 process(es) draining",
         "refresh requests growth, smallest to largest",
         "import ratio function_app / azure.functions",
         "open loop, 2 instances: saturation throughput of the mix",
