@@ -48,6 +48,27 @@ def test_storage_busy_for_a_moment_is_absorbed_by_the_clients_retry_policy(
     assert [kind for _, kind, _, _ in transport.failed] == ["server_busy", "server_busy"]
 
 
+def test_storage_busy_for_a_moment_under_an_activity_page_is_absorbed_too(
+    world: World, api: FunctionClient, azure_runtime: bootstrap.Runtime
+) -> None:
+    admin = world.admin(world.tenant())
+    assert api.add_user(admin, world.person(admin.tenant_id), "Pat").status == 201
+    busy = [False, 2]
+
+    def busy_under_the_page(number: int, request: Any) -> FaultKind | None:
+        if busy[0] and busy[1] > 0 and "/activity()" in str(request.url):
+            busy[1] -= 1
+            return "server_busy"
+        return None
+
+    transport = FaultyTransport(busy_under_the_page)
+    _install(azure_runtime, transport)
+    busy[0] = True
+    answer = api.call("GET", "org/activity", person=admin)
+    assert answer.status == 200 and len(answer.json()["entries"]) == 1, answer.body
+    assert [kind for _, kind, _, _ in transport.failed] == ["server_busy", "server_busy"]
+
+
 @pytest.mark.parametrize("kind", FAULT_KINDS)
 def test_storage_failing_past_the_retries_is_503_with_retry_after_never_500(
     world: World, api: FunctionClient, azure_runtime: bootstrap.Runtime, kind: FaultKind
@@ -60,6 +81,8 @@ def test_storage_failing_past_the_retries_is_503_with_retry_after_never_500(
         lambda: api.profile(person),
         lambda: api.link(person, "learn", world.assertion("MCID-throttled")),
         lambda: api.call("GET", "org/users", person=world.admin(person.tenant_id)),
+        # The activity page is read outside the SDK's query (query_page), through its pipeline.
+        lambda: api.call("GET", "org/activity", person=world.admin(person.tenant_id)),
     ):
         started = time.monotonic()
         answer = call()
@@ -68,7 +91,7 @@ def test_storage_failing_past_the_retries_is_503_with_retry_after_never_500(
         assert int(answer.headers["Retry-After"]) > 0
     # At least one failed request per call (azure-core retries a POST only on a 5xx
     # answer, never on a dropped connection: it may have reached storage).
-    assert window.refused >= 3
+    assert window.refused >= 4
     window.on = False
     assert api.profile(person).status == 200
 
