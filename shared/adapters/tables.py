@@ -1,5 +1,7 @@
 """Clients for the one Storage account, made on first use; tables are created once
-per process, idempotently, so the app works on a fresh account."""
+per process, idempotently, so the app works on a fresh account. Every request passes the
+filter check; `query_page` reads one page of a query as plain JSON, for the activity
+log's pages, where the SDK's entity conversion cost more than the rest of the read."""
 
 import logging
 import re
