@@ -160,11 +160,10 @@ def current() -> Runtime:
 def _check_catalog() -> None:
     """At start, a bad designation catalog is logged naming the entry; the designation
     views and the health check answer 503 with it, and the rest keeps working."""
-    from shared.services.designations import checked_catalog
+    from shared.services.designations import catalog_refusal
 
-    try:
-        checked_catalog()
-    except errors.ServiceError as refused:
+    refused = catalog_refusal()
+    if refused is not None:
         logger.error("%s", refused.message)
 
 

@@ -24,6 +24,7 @@ from shared.domain.types import (
     EndReason,
     Instant,
     Program,
+    Track,
     UserStatus,
     format_instant,
     program_named,
@@ -195,7 +196,7 @@ DesignationId = Annotated[str, Field(pattern=r"^[a-z0-9-]+$", max_length=100)]
 
 
 class TrackRequest(WireModel):
-    track: Literal["enterprise", "smb"] | None = Field(
+    track: Track | None = Field(
         description="The track the organization is scored on; null: the catalog's default."
     )
 

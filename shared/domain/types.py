@@ -12,6 +12,9 @@ EndReason = Literal["unlinked", "moved", "user_departed"]
 UserStatus = Literal["active", "departed"]
 CredentialKind = Literal["certification", "assessment", "training"]
 CredentialStatus = Literal["active", "expiring", "expired"]
+Track = Literal["enterprise", "smb"]
+"""The two tracks of a Solutions Partner designation's skilling metrics."""
+TRACKS: tuple[Track, ...] = ("enterprise", "smb")
 
 
 def program_named(value: object) -> Program:

@@ -45,16 +45,6 @@ def _probe_storage(runtime: bootstrap.Runtime) -> "errors.ServiceError | None":
         return failure
 
 
-def _check_catalog() -> "errors.ServiceError | None":
-    from shared.services.designations import checked_catalog
-
-    try:
-        checked_catalog()
-    except errors.ServiceError as refused:
-        return refused
-    return None
-
-
 def answer(context: Any = None) -> func.HttpResponse:
     request_id = request_id_of(context)
     checks = {"settings": "ok", "storage": "ok", "catalog": "ok"}
@@ -64,7 +54,9 @@ def answer(context: Any = None) -> func.HttpResponse:
         refused.extra["dependency"] = "settings"
         response = error_response(refused, request_id)
     else:
-        failure = _probe_storage(runtime) or _check_catalog()
+        from shared.services.designations import catalog_refusal
+
+        failure = _probe_storage(runtime) or catalog_refusal()
         if failure is None:
             response = json_response(HealthStatus(status="ok", checks=checks))
         else:

@@ -152,9 +152,12 @@ def designations_command(params: Mapping[str, str]) -> commands.ReadDesignations
     return commands.ReadDesignations(on=parse_query(DesignationsQuery, params).on)
 
 
+_DESIGNATION_ID = TypeAdapter(DesignationId)
+
+
 def parse_designation_id(value: str | None) -> str:
     try:
-        return str(TypeAdapter(DesignationId).validate_python(value or ""))
+        return str(_DESIGNATION_ID.validate_python(value or ""))
     except ValidationError as error:
         raise invalid_request("id", "id is not a designation id.") from error
 

@@ -20,10 +20,10 @@ def shard_for(day: date) -> int:
 def remove_expired_activity(deps: Dependencies, shards: Iterable[int] | None = None) -> int:
     """Today's shard (or the shards given: all of them to catch up by hand). Returns
     how many entries went."""
-    cutoff = deps.clock.now() - deps.activity_retention
-    today = deps.clock.now().date()
+    now = deps.clock.now()
+    cutoff = now - deps.activity_retention
     removed = 0
-    for shard in shards if shards is not None else [shard_for(today)]:
+    for shard in shards if shards is not None else [shard_for(now.date())]:
         for tenant_id in deps.stores.organizations.in_shard(shard):
             removed += deps.stores.activity.remove_before(tenant_id, cutoff)
     logger.info(

@@ -8,12 +8,12 @@ parser, called by the use case once the caller is known."""
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from shared.domain.activity import ActivityType
-from shared.domain.types import CredentialStatus, Program
+from shared.domain.types import CredentialStatus, Program, Track
 
 C = TypeVar("C")
 Deferred = Callable[[], C]
@@ -73,7 +73,7 @@ class ReadDesignationPeople(Command):
 
 class ChooseTrack(Command):
     designation_id: str
-    track: Literal["enterprise", "smb"] | None
+    track: Track | None
     """None: back to the catalog's default."""
 
 

@@ -18,12 +18,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from shared import errors
+from shared.domain.types import TRACKS, Track
 from shared.wire import ReportRow, WireModel
 
 CATALOG_PATH = Path(__file__).resolve().parent.parent / "catalog" / "designations.json"
 EXPIRY_HORIZON = timedelta(days=180)
-Track = Literal["enterprise", "smb"]
-TRACKS: tuple[Track, ...] = ("enterprise", "smb")
 
 
 class CatalogError(ValueError):
@@ -172,6 +171,16 @@ def checked_catalog() -> Catalog:
         raise errors.SERVICE_MISCONFIGURED(
             f"The designation catalog is not valid: {error}", dependency="catalog"
         ) from error
+
+
+def catalog_refusal() -> errors.ServiceError | None:
+    """What checked_catalog would refuse with, or None: for those that report it (the
+    health check, the start) rather than answer with it."""
+    try:
+        checked_catalog()
+    except errors.ServiceError as refused:
+        return refused
+    return None
 
 
 # --- answers -------------------------------------------------------------------------------
@@ -409,11 +418,11 @@ def _pick_track(
 def _track_for(
     designation: CatalogDesignation, chosen: Track | None, held: Mapping[str, set[str]]
 ) -> Track:
-    if designation.track_choice == "organization":
-        return chosen or designation.default_track
+    # Both tracks are scored only where the higher one counts.
     totals = {
         t: sum(_score_metric(m, t, held).points for m in designation.metrics)
         for t in _tracks_of(designation)
+        if designation.track_choice == "best"
     }
     return _pick_track(designation, chosen, totals)
 
@@ -465,7 +474,7 @@ def _score_with(
 ) -> DesignationPoints:
     # Everyone with a credential that counts that day, assessments included: for
     # "closest", they are steps on the way even where they earn nothing themselves.
-    held = everyone = timeline.held_today
+    held = timeline.held_today
     track = _track_for(designation, chosen_track, held)
     metrics = []
     for metric in designation.metrics:
@@ -486,7 +495,7 @@ def _score_with(
                 points_to_max=_round(metric.max_points - score.points),
                 people_to_max=more,
                 gates_met=assigned.gates_met,
-                closest=_closest(catalog, metric, track, score, everyone),
+                closest=_closest(catalog, metric, track, score, held),
             )
         )
     points = sum(m.points for m in metrics)

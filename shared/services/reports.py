@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from shared import errors
 from shared.adapters.errors import InvalidContinuation
 from shared.domain.model import expiry_status
+from shared.domain.types import TRACKS, Track
 from shared.errors import invalid_request
 from shared.services.caller import Caller
 from shared.services.commands import (
@@ -21,7 +22,6 @@ from shared.services.designations import (
     DesignationPeople,
     DesignationPoints,
     DesignationsView,
-    Track,
     checked_catalog,
     designation_people,
     designation_points,
@@ -124,8 +124,4 @@ def _tracks(deps: Dependencies, tenant_id: str) -> dict[str, Track]:
     """The organization's choices that are still tracks of the catalog (a stored choice
     for a track the catalog has dropped falls back to the default)."""
     chosen = deps.stores.org_settings.tracks(tenant_id)
-    found: dict[str, Track] = {}
-    for designation_id, track in chosen.items():
-        if track in ("enterprise", "smb"):
-            found[designation_id] = track  # type: ignore[assignment]
-    return found
+    return {d: track for d, track in chosen.items() if track in TRACKS}
